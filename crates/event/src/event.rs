@@ -1,0 +1,335 @@
+//! One fired event: its type, metadata, time and the API it belongs to.
+
+use std::collections::BTreeMap;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::event_type::EventType;
+use crate::meta::{
+    CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
+    TokenMeta, TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta,
+};
+use crate::time::Timestamp;
+
+/// The API an event belongs to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ApiRef {
+    /// The API's `api_id`.
+    #[serde(rename = "ID", default)]
+    pub id: String,
+    /// The API's `name`.
+    #[serde(rename = "Name", default)]
+    pub name: String,
+    /// The API's `org_id`.
+    #[serde(rename = "OrgID", default)]
+    pub org_id: String,
+}
+
+/// An event as the gateway fires it and as templates see it.
+///
+/// Its serde form is what templates render and what `hookshot render --event FILE` reads:
+/// `{"Type": "AuthFailure", "Meta": {...}, "TimeStamp": "2026-11-28 18:36:24.182420098 +0000 UTC"}`,
+/// written with the seed document's older names `EventType` and `EventMetaData` beside them,
+/// and `API: {ID, Name, OrgID}` when the event belongs to an API.
+/// On input either name is accepted, `TimeStamp` defaults to now and `API` is optional.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// What happened.
+    pub event_type: EventType,
+    /// The details, shaped by the event type's family.
+    pub meta: EventMeta,
+    /// When it happened.
+    pub timestamp: Timestamp,
+    /// The API it happened on, if any (system events have none).
+    pub api: Option<ApiRef>,
+}
+
+impl Event {
+    /// An event of `event_type` with `meta`, timestamped now.
+    pub fn new(event_type: EventType, meta: EventMeta) -> Event {
+        Event {
+            event_type,
+            meta,
+            timestamp: Timestamp::now(),
+            api: None,
+        }
+    }
+
+    /// The same event, belonging to `api`.
+    pub fn with_api(mut self, api: ApiRef) -> Event {
+        self.api = Some(api);
+        self
+    }
+
+    /// The same event, at `timestamp`.
+    pub fn with_timestamp(mut self, timestamp: Timestamp) -> Event {
+        self.timestamp = timestamp;
+        self
+    }
+
+    /// A built-in example of `event_type` with every field of its family filled in,
+    /// for `hookshot render --event-type` and the start-up template lint.
+    pub fn sample(event_type: &EventType) -> Event {
+        let message = event_type.default_message().to_owned();
+        let originating_request =
+            "R0VUIC9hcGkvdXNlcnMgSFRUUC8xLjENCkhvc3Q6IGV4YW1wbGUuY29tDQoNCg==".to_owned();
+        let meta = match EventMeta::empty_for(event_type) {
+            EventMeta::KeyFailure(_) => EventMeta::KeyFailure(KeyFailureMeta {
+                message,
+                originating_request,
+                path: "/orders/api/users".into(),
+                origin: "203.0.113.7".into(),
+                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
+            }),
+            EventMeta::VersionFailure(_) => EventMeta::VersionFailure(VersionFailureMeta {
+                message,
+                originating_request,
+                path: "/orders/api/users".into(),
+                origin: "203.0.113.7".into(),
+                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
+                reason: "Version information not found".into(),
+            }),
+            EventMeta::CircuitBreaker(m) => EventMeta::CircuitBreaker(CircuitBreakerMeta {
+                message,
+                originating_request,
+                path: "/orders/api/users".into(),
+                api_id: "orders".into(),
+                circuit_event: m.circuit_event,
+            }),
+            EventMeta::HostStatus(_) => EventMeta::HostStatus(HostStatusMeta {
+                message,
+                originating_request,
+                host_info: HostInfo {
+                    check_url: "http://orders.internal:8080/health".into(),
+                    response_code: if *event_type == EventType::HostUp {
+                        200
+                    } else {
+                        503
+                    },
+                    latency: 12.5,
+                    is_tcp_error: false,
+                    meta_data: BTreeMap::from([
+                        (
+                            "target_url".to_owned(),
+                            "http://orders.internal:8080/health".to_owned(),
+                        ),
+                        ("api_id".to_owned(), "orders".to_owned()),
+                        ("host_name".to_owned(), "orders.internal".to_owned()),
+                    ]),
+                },
+            }),
+            EventMeta::Token(_) => EventMeta::Token(TokenMeta {
+                message,
+                originating_request,
+                org: "acme".into(),
+                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
+            }),
+            EventMeta::Trigger(_) => EventMeta::Trigger(TriggerMeta {
+                message,
+                originating_request,
+                org_id: "acme".into(),
+                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
+                trigger_limit: 80,
+                usage_percentage: 83,
+            }),
+            EventMeta::UpstreamOAuth(_) => EventMeta::UpstreamOAuth(UpstreamOAuthMeta {
+                message,
+                originating_request,
+                api_id: "orders".into(),
+            }),
+            EventMeta::Certificate(_) => {
+                let expired = *event_type == EventType::CertificateExpired;
+                let when = Timestamp::from_unix(1_796_083_200, 0);
+                EventMeta::Certificate(CertificateMeta {
+                    message,
+                    originating_request,
+                    cert_id: "5f1c2d3e4a5b6c7d8e9f0a1b".into(),
+                    cert_name: "orders.example.com".into(),
+                    expires_at: (!expired).then(|| when.clone()),
+                    expired_at: expired.then_some(when),
+                    days_remaining: (!expired).then_some(3),
+                    days_since_expiry: expired.then_some(2),
+                    api_id: "orders".into(),
+                    cert_role: "server".into(),
+                })
+            }
+            EventMeta::Custom(_) => {
+                let mut map = serde_json::Map::new();
+                map.insert("Message".into(), format!("{event_type} happened").into());
+                map.insert("OriginatingRequest".into(), originating_request.into());
+                EventMeta::Custom(map)
+            }
+        };
+        let api = (!event_type.is_system()).then(|| ApiRef {
+            id: "orders".into(),
+            name: "Orders API".into(),
+            org_id: "acme".into(),
+        });
+        Event {
+            event_type: event_type.clone(),
+            meta,
+            timestamp: Timestamp::from_unix(1_795_890_984, 182_420_098),
+            api,
+        }
+    }
+
+    /// The event in its serde form, as a JSON value.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("Type", &self.event_type)?;
+        map.serialize_entry("Meta", &self.meta)?;
+        map.serialize_entry("TimeStamp", &self.timestamp)?;
+        map.serialize_entry("EventType", &self.event_type)?;
+        map.serialize_entry("EventMetaData", &self.meta)?;
+        if let Some(api) = &self.api {
+            map.serialize_entry("API", api)?;
+        }
+        map.end()
+    }
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    #[serde(rename = "Type", default)]
+    event_type: Option<EventType>,
+    #[serde(rename = "EventType", default)]
+    seed_event_type: Option<EventType>,
+    #[serde(rename = "Meta", default)]
+    meta: Option<serde_json::Value>,
+    #[serde(rename = "EventMetaData", default)]
+    seed_meta: Option<serde_json::Value>,
+    #[serde(rename = "TimeStamp", default)]
+    timestamp: Option<Timestamp>,
+    #[serde(rename = "API", default)]
+    api: Option<ApiRef>,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawEvent::deserialize(deserializer)?;
+        // The current names win over the seed document's when a file has both.
+        let event_type = raw.event_type.or(raw.seed_event_type).ok_or_else(|| {
+            serde::de::Error::custom(
+                "missing field `Type` (the event name, such as \"AuthFailure\")",
+            )
+        })?;
+        let meta = match raw.meta.or(raw.seed_meta) {
+            None | Some(serde_json::Value::Null) => EventMeta::empty_for(&event_type),
+            Some(value) => EventMeta::from_json(&event_type, value).map_err(|e| {
+                serde::de::Error::custom(format_args!("in Meta of {event_type}: {e}"))
+            })?,
+        };
+        Ok(Event {
+            event_type,
+            meta,
+            timestamp: raw.timestamp.unwrap_or_else(Timestamp::now),
+            api: raw.api,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serde_form_has_current_and_seed_names() {
+        let event = Event::new(
+            EventType::AuthFailure,
+            EventMeta::KeyFailure(KeyFailureMeta {
+                message: "Auth Failure".into(),
+                originating_request: "R0VU".into(),
+                path: "/x".into(),
+                origin: "1.2.3.4".into(),
+                key: "abc".into(),
+            }),
+        )
+        .with_timestamp(Timestamp::from_unix(1_795_890_984, 182_420_098))
+        .with_api(ApiRef {
+            id: "1".into(),
+            name: "Test".into(),
+            org_id: "default".into(),
+        });
+        let v = event.to_json();
+        assert_eq!(v["Type"], "AuthFailure");
+        assert_eq!(v["EventType"], "AuthFailure");
+        assert_eq!(v["Meta"]["Path"], "/x");
+        assert_eq!(v["EventMetaData"]["Key"], "abc");
+        assert_eq!(v["Meta"]["OriginatingRequest"], "R0VU");
+        assert_eq!(v["TimeStamp"], "2026-11-28 18:36:24.182420098 +0000 UTC");
+        assert_eq!(
+            v["API"],
+            json!({"ID": "1", "Name": "Test", "OrgID": "default"})
+        );
+    }
+
+    #[test]
+    fn reads_the_render_file_shape() {
+        let event: Event = serde_json::from_value(json!({
+            "Type": "RateLimitExceeded",
+            "Meta": {"Message": "Rate Limit Exceeded", "Path": "/p", "Key": "k", "Extra": 1},
+            "TimeStamp": "2014-11-27 12:52:05.944549825 +0000 GMT"
+        }))
+        .unwrap();
+        assert_eq!(event.event_type, EventType::RatelimitExceeded);
+        assert_eq!(event.meta.message(), "Rate Limit Exceeded");
+        assert_eq!(
+            event.timestamp.to_string(),
+            "2014-11-27 12:52:05.944549825 +0000 GMT"
+        );
+        assert_eq!(event.api, None);
+    }
+
+    #[test]
+    fn reads_the_seed_names() {
+        let event: Event = serde_json::from_value(json!({
+            "EventType": "HostDown",
+            "EventMetaData": {"HostInfo": {"CheckURL": "http://h", "MetaData": {"host_name": "h"}}}
+        }))
+        .unwrap();
+        let EventMeta::HostStatus(m) = &event.meta else {
+            panic!("wrong family: {:?}", event.meta)
+        };
+        assert_eq!(m.host_info.check_url, "http://h");
+        assert_eq!(m.host_info.meta_data["host_name"], "h");
+    }
+
+    #[test]
+    fn wrong_meta_types_are_reported() {
+        let err = serde_json::from_value::<Event>(json!({
+            "Type": "TriggerExceeded",
+            "Meta": {"TriggerLimit": "eighty"}
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("in Meta of TriggerExceeded"), "{err}");
+    }
+
+    #[test]
+    fn round_trips_every_sample() {
+        for t in EventType::ALL
+            .iter()
+            .cloned()
+            .chain([EventType::Custom("Deploy".into())])
+        {
+            let sample = Event::sample(&t);
+            let back: Event = serde_json::from_value(sample.to_json()).unwrap();
+            assert_eq!(back, sample, "{t}");
+            assert_eq!(sample.meta.message(), sample.meta.to_json()["Message"]);
+            assert!(
+                !sample.meta.to_json()["OriginatingRequest"]
+                    .as_str()
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    }
+}

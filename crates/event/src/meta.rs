@@ -1,0 +1,277 @@
+//! Event metadata, one type per family, with Tyk's field names.
+//!
+//! Every family carries `Message` and `OriginatingRequest` (the base64 of the inbound request).
+//! Missing fields read as empty, so a partial event file still loads.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event_type::{EventType, MetaFamily};
+use crate::time::Timestamp;
+
+/// `AuthFailure`, `KeyExpired`, `RatelimitExceeded`, `QuotaExceeded`, `OrgQuotaExceeded`, `OrgRateLimitExceeded`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct KeyFailureMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// The request path.
+    pub path: String,
+    /// The client address.
+    pub origin: String,
+    /// The presented key (the organisation id for organisation events).
+    pub key: String,
+}
+
+/// `VersionFailure`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct VersionFailureMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// The request path.
+    pub path: String,
+    /// The client address.
+    pub origin: String,
+    /// The presented key.
+    pub key: String,
+    /// Why the version or path was refused.
+    pub reason: String,
+}
+
+/// `BreakerTriggered`, `BreakerTripped`, `BreakerReset`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct CircuitBreakerMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// The path whose breaker changed state.
+    pub path: String,
+    /// The API the breaker belongs to.
+    #[serde(rename = "APIID")]
+    pub api_id: String,
+    /// 0 when the breaker tripped, 1 when it reset.
+    pub circuit_event: i64,
+}
+
+/// `HostDown`, `HostUp`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct HostStatusMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// What the uptime check saw.
+    pub host_info: HostInfo,
+}
+
+/// The result of one uptime check.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct HostInfo {
+    /// The URL that was checked.
+    #[serde(rename = "CheckURL")]
+    pub check_url: String,
+    /// The HTTP status of the check (0 when there was none).
+    pub response_code: i64,
+    /// The check's latency in milliseconds.
+    pub latency: f64,
+    /// Whether the check failed at the TCP level.
+    #[serde(rename = "IsTCPError")]
+    pub is_tcp_error: bool,
+    /// `target_url`, `api_id`, `host_name`.
+    pub meta_data: BTreeMap<String, String>,
+}
+
+/// `TokenCreated`, `TokenUpdated`, `TokenDeleted`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct TokenMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// The organisation of the key.
+    pub org: String,
+    /// The key (Tyk reports it as the key API names it).
+    pub key: String,
+}
+
+/// `TriggerExceeded`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct TriggerMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// The organisation of the key.
+    #[serde(rename = "OrgID")]
+    pub org_id: String,
+    /// The key whose usage crossed the threshold.
+    pub key: String,
+    /// The threshold, in percent.
+    pub trigger_limit: i64,
+    /// The usage, in percent.
+    pub usage_percentage: i64,
+}
+
+/// `UpstreamOAuthError`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct UpstreamOAuthMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// The API whose upstream OAuth failed.
+    #[serde(rename = "APIID")]
+    pub api_id: String,
+}
+
+/// `CertificateExpiringSoon`, `CertificateExpired`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct CertificateMeta {
+    /// Tyk's fixed message for the event.
+    pub message: String,
+    /// Base64 of the inbound request.
+    pub originating_request: String,
+    /// The certificate's id.
+    #[serde(rename = "CertID")]
+    pub cert_id: String,
+    /// The certificate's common name.
+    pub cert_name: String,
+    /// When it expires (`CertificateExpiringSoon`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    /// When it expired (`CertificateExpired`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expired_at: Option<Timestamp>,
+    /// Days until expiry (`CertificateExpiringSoon`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_remaining: Option<i64>,
+    /// Days since expiry (`CertificateExpired`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_since_expiry: Option<i64>,
+    /// The API that uses the certificate, if any.
+    #[serde(rename = "APIID")]
+    pub api_id: String,
+    /// The certificate's role (`server`, `client`, `upstream`).
+    pub cert_role: String,
+}
+
+/// The metadata of an event: one variant per family, serialised as a flat map of Tyk's field names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EventMeta {
+    /// Auth, expiry, rate and quota events.
+    KeyFailure(KeyFailureMeta),
+    /// `VersionFailure`.
+    VersionFailure(VersionFailureMeta),
+    /// Circuit breaker events.
+    CircuitBreaker(CircuitBreakerMeta),
+    /// Uptime events.
+    HostStatus(HostStatusMeta),
+    /// Key API events.
+    Token(TokenMeta),
+    /// `TriggerExceeded`.
+    Trigger(TriggerMeta),
+    /// `UpstreamOAuthError`.
+    UpstreamOAuth(UpstreamOAuthMeta),
+    /// Certificate events.
+    Certificate(CertificateMeta),
+    /// A custom event's free-form fields.
+    Custom(serde_json::Map<String, serde_json::Value>),
+}
+
+impl EventMeta {
+    /// Empty metadata of the family `event_type` carries, with Tyk's message for it.
+    pub fn empty_for(event_type: &EventType) -> EventMeta {
+        let message = event_type.default_message().to_owned();
+        match event_type.family() {
+            MetaFamily::KeyFailure => EventMeta::KeyFailure(KeyFailureMeta {
+                message,
+                ..Default::default()
+            }),
+            MetaFamily::VersionFailure => EventMeta::VersionFailure(VersionFailureMeta {
+                message,
+                ..Default::default()
+            }),
+            MetaFamily::CircuitBreaker => EventMeta::CircuitBreaker(CircuitBreakerMeta {
+                message,
+                circuit_event: i64::from(*event_type == EventType::BreakerReset),
+                ..Default::default()
+            }),
+            MetaFamily::HostStatus => EventMeta::HostStatus(HostStatusMeta {
+                message,
+                ..Default::default()
+            }),
+            MetaFamily::Token => EventMeta::Token(TokenMeta {
+                message,
+                ..Default::default()
+            }),
+            MetaFamily::Trigger => EventMeta::Trigger(TriggerMeta {
+                message,
+                ..Default::default()
+            }),
+            MetaFamily::UpstreamOAuth => EventMeta::UpstreamOAuth(UpstreamOAuthMeta {
+                message,
+                ..Default::default()
+            }),
+            MetaFamily::Certificate => EventMeta::Certificate(CertificateMeta {
+                message,
+                ..Default::default()
+            }),
+            MetaFamily::Custom => EventMeta::Custom(serde_json::Map::new()),
+        }
+    }
+
+    /// Reads metadata of the family `event_type` carries from a JSON value;
+    /// unknown fields are ignored and missing ones read as empty.
+    pub fn from_json(
+        event_type: &EventType,
+        value: serde_json::Value,
+    ) -> Result<EventMeta, serde_json::Error> {
+        use serde_json::from_value as v;
+        Ok(match event_type.family() {
+            MetaFamily::KeyFailure => EventMeta::KeyFailure(v(value)?),
+            MetaFamily::VersionFailure => EventMeta::VersionFailure(v(value)?),
+            MetaFamily::CircuitBreaker => EventMeta::CircuitBreaker(v(value)?),
+            MetaFamily::HostStatus => EventMeta::HostStatus(v(value)?),
+            MetaFamily::Token => EventMeta::Token(v(value)?),
+            MetaFamily::Trigger => EventMeta::Trigger(v(value)?),
+            MetaFamily::UpstreamOAuth => EventMeta::UpstreamOAuth(v(value)?),
+            MetaFamily::Certificate => EventMeta::Certificate(v(value)?),
+            MetaFamily::Custom => EventMeta::Custom(v(value)?),
+        })
+    }
+
+    /// The event's `Message`.
+    pub fn message(&self) -> &str {
+        match self {
+            EventMeta::KeyFailure(m) => &m.message,
+            EventMeta::VersionFailure(m) => &m.message,
+            EventMeta::CircuitBreaker(m) => &m.message,
+            EventMeta::HostStatus(m) => &m.message,
+            EventMeta::Token(m) => &m.message,
+            EventMeta::Trigger(m) => &m.message,
+            EventMeta::UpstreamOAuth(m) => &m.message,
+            EventMeta::Certificate(m) => &m.message,
+            EventMeta::Custom(m) => m.get("Message").and_then(|v| v.as_str()).unwrap_or(""),
+        }
+    }
+
+    /// The event's metadata as a JSON object of Tyk's field names.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,170 @@
+//! A readable table of benchmark figures, each beside the baseline measured in the same run.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// One row: what was measured, its figure, the same-run baseline, and the target.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// What was measured.
+    pub name: String,
+    /// The figure, already formatted with its unit.
+    pub value: String,
+    /// The baseline it is compared with, formatted with its unit.
+    pub baseline: String,
+    /// value / baseline (or the comparison that matters), formatted.
+    pub ratio: String,
+    /// The target and whether it was met.
+    pub target: String,
+}
+
+/// A benchmark report: a title and rows, printed as an aligned table.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    title: String,
+    rows: Vec<Row>,
+}
+
+impl Table {
+    /// A table titled `title`.
+    pub fn new(title: impl Into<String>) -> Table {
+        Table {
+            title: title.into(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row.
+    pub fn row(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+        baseline: impl Into<String>,
+        ratio: impl Into<String>,
+        target: impl Into<String>,
+    ) -> &mut Table {
+        self.rows.push(Row {
+            name: name.into(),
+            value: value.into(),
+            baseline: baseline.into(),
+            ratio: ratio.into(),
+            target: target.into(),
+        });
+        self
+    }
+
+    /// The table as text.
+    pub fn render(&self) -> String {
+        let header = [
+            "benchmark",
+            "figure",
+            "same-run baseline",
+            "ratio",
+            "target",
+        ];
+        let cells: Vec<[&str; 5]> = self
+            .rows
+            .iter()
+            .map(|r| {
+                [
+                    r.name.as_str(),
+                    r.value.as_str(),
+                    r.baseline.as_str(),
+                    r.ratio.as_str(),
+                    r.target.as_str(),
+                ]
+            })
+            .collect();
+        let mut widths = header.map(str::len);
+        for row in &cells {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let _ = writeln!(out, "\n{}", self.title);
+        let line = |out: &mut String, row: &[&str; 5]| {
+            let mut s = String::from("|");
+            for (c, w) in row.iter().zip(widths) {
+                let pad = w - c.chars().count();
+                let _ = write!(s, " {c}{} |", " ".repeat(pad));
+            }
+            let _ = writeln!(out, "{s}");
+        };
+        line(&mut out, &header);
+        let sep: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        let _ = writeln!(out, "|-{}-|", sep.join("-|-"));
+        for row in &cells {
+            line(&mut out, row);
+        }
+        out
+    }
+}
+
+/// Formats a rate: `1.23 M/s`, `45.6 k/s`, `789 /s`.
+pub fn per_sec(rate: f64) -> String {
+    if rate >= 1e6 {
+        format!("{:.2} M/s", rate / 1e6)
+    } else if rate >= 1e3 {
+        format!("{:.1} k/s", rate / 1e3)
+    } else {
+        format!("{rate:.0} /s")
+    }
+}
+
+/// Formats a duration with a unit that suits it: `812 ns`, `1.42 µs`, `3.1 ms`.
+pub fn time(d: Duration) -> String {
+    let ns = d.as_secs_f64() * 1e9;
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.1} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// The median of some durations.
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+/// `met` or `MISSED`, for the target column.
+pub fn verdict(target: &str, met: bool) -> String {
+    format!("{target}: {}", if met { "met" } else { "MISSED" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_aligns_columns() {
+        let mut t = Table::new("demo");
+        t.row("render", "1.00 µs", "0.50 µs", "2.0x", "≤ 4x: met");
+        t.row("a much longer name", "1", "2", "0.5x", "-");
+        let text = t.render();
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(lines.len(), 4);
+        let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{text}");
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(per_sec(2_500_000.0), "2.50 M/s");
+        assert_eq!(per_sec(75_300.0), "75.3 k/s");
+        assert_eq!(time(Duration::from_nanos(1420)), "1.42 µs");
+        assert_eq!(
+            median(vec![
+                Duration::from_secs(3),
+                Duration::from_secs(1),
+                Duration::from_secs(2)
+            ]),
+            Duration::from_secs(2)
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! HTTP transport for Hookshot webhooks.
+//!
+//! A [`Transport`] sends one [`WebhookRequest`] and says whether the receiver accepted it; only a
+//! 2xx answer is success.
+//!
+//! Architecture invariant: this crate knows HTTP and TLS and nothing of events, templates, stores
+//! or the gateway.
+
+mod error;
+
+pub use error::{Error, Result};
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// One request to send.
+#[derive(Debug, Clone)]
+pub struct WebhookRequest {
+    /// The method.
+    pub method: http::Method,
+    /// The absolute URL.
+    pub url: http::Uri,
+    /// The headers, exactly as sent.
+    pub headers: http::HeaderMap,
+    /// The body (empty for none).
+    pub body: Bytes,
+    /// The total time this attempt may take (`None`: the transport's default).
+    pub timeout: Option<Duration>,
+}
+
+/// A receiver's 2xx answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// The status code.
+    pub status: http::StatusCode,
+}
+
+/// Something that delivers webhook requests.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait Transport: Send + Sync {
+    /// Sends `request`; a non-2xx answer is an error.
+    async fn send(&self, request: WebhookRequest) -> Result<Delivered>;
+}

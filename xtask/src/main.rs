@@ -1,0 +1,133 @@
+//! Hookshot's project commands, run as `cargo xtask <command>`.
+//!
+//! - `ci`: formatting, clippy (warnings denied, with and without features), the layering and tidy
+//!   checks, and every test of the workspace against a throwaway Redis.
+//! - `test [ARGS]`: `cargo test --workspace --all-features ARGS` against a throwaway Redis.
+//! - `bench [ARGS]`: every benchmark (`cargo bench`), against a throwaway Redis.
+//! - `layers`, `tidy`: the checks alone.
+//!
+//! It knows nothing of Hookshot's code: it runs cargo and `redis-server`, with few dependencies.
+
+mod checks;
+mod redis;
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = args
+        .split_first()
+        .map_or(("help", &[][..]), |(c, r)| (c.as_str(), r));
+    let result = match cmd {
+        "ci" => ci(),
+        "test" => test(rest),
+        "bench" => bench(rest),
+        "layers" => checks::layers(),
+        "tidy" => checks::tidy(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  ci           every check and test, as CI runs them\n  test [ARGS]  the tests, with a throwaway Redis (ARGS go to cargo test)\n  bench [ARGS] the benchmarks, with a throwaway Redis (ARGS go to cargo bench)\n  layers       check that each crate keeps to its layer\n  tidy         check that every crate root opens with a //! doc paragraph"
+            );
+            return if cmd == "help" || cmd == "--help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {cmd}: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `cargo ARGS` in the workspace root, failing when it fails.
+pub(crate) fn cargo(args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+    step(&format!("cargo {}", args.join(" ")));
+    let status = Command::new(env_cargo())
+        .args(args)
+        .envs(envs.iter().copied())
+        .current_dir(root())
+        .status()
+        .with_context(|| format!("running cargo {}", args.join(" ")))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn env_cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// The workspace root.
+pub(crate) fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace root")
+        .to_path_buf()
+}
+
+fn step(what: &str) {
+    eprintln!("\n==> {what}");
+}
+
+fn ci() -> Result<()> {
+    let started = std::time::Instant::now();
+    cargo(&["fmt", "--all", "--check"], &[])?;
+    checks::tidy()?;
+    cargo(
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    // Library crates must also build, warning-free, without their optional features.
+    cargo(
+        &[
+            "clippy",
+            "-p",
+            "hookshot-cooldown",
+            "-p",
+            "hookshot-gateway",
+            "--no-default-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    checks::layers()?;
+    test(&[])?;
+    eprintln!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn test(extra: &[String]) -> Result<()> {
+    let redis = redis::RedisServer::start()?;
+    let url = redis.url();
+    let bin = redis.binary().to_string();
+    let mut args = vec!["test", "--workspace", "--all-features"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args, &[("REDIS_URL", &url), ("REDIS_SERVER_BIN", &bin)])
+}
+
+fn bench(extra: &[String]) -> Result<()> {
+    let redis = redis::RedisServer::start()?;
+    let url = redis.url();
+    let bin = redis.binary().to_string();
+    let mut args = vec!["bench", "--workspace", "--all-features"];
+    args.extend(extra.iter().map(String::as_str));
+    cargo(&args, &[("REDIS_URL", &url), ("REDIS_SERVER_BIN", &bin)])
+}
