@@ -11,3 +11,11 @@ pub use hookshot_cooldown::{Claim, CooldownStore};
 pub use hookshot_event::{Event, EventType, WebhookConfig};
 pub use hookshot_template::Renderer;
 pub use hookshot_transport::{Transport, WebhookRequest};
+
+/// Where a gateway fires events. Firing never waits on the network: an implementation queues the
+/// event (or drops and counts it when its queue is full) and returns at once.
+#[cfg_attr(test, mockall::automock)]
+pub trait EventSink: Send + Sync {
+    /// Hands `event` over for delivery to the handlers registered for its type and API.
+    fn fire(&self, event: Event);
+}
