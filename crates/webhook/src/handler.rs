@@ -1,0 +1,72 @@
+//! The handler trait the dispatcher drives, and the delivery state carried between attempts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hookshot_event::Event;
+
+use crate::metrics::HandlerMetrics;
+use crate::outcome::Outcome;
+
+/// Something that reacts to events: a webhook, a log line, or a handler of a user's own.
+///
+/// A handler works in steps so that a dispatcher can release its delivery slot while a retry waits:
+/// [`start`](Self::start) handles a fresh event and either finishes or asks to be
+/// [`resume`](Self::resume)d with its [`Pending`] state after a delay.
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    /// A name for logs and metrics.
+    fn label(&self) -> &str;
+
+    /// The handler's counters.
+    fn metrics(&self) -> &HandlerMetrics;
+
+    /// Handles a fresh event.
+    async fn start(&self, event: &Event) -> Step;
+
+    /// Makes the next attempt of a delivery that asked to be retried.
+    async fn resume(&self, pending: Pending) -> Step;
+
+    /// Handles an event to the end, waiting out retries inline: for users without a dispatcher.
+    async fn handle(&self, event: &Event) -> Outcome {
+        let mut step = self.start(event).await;
+        loop {
+            match step {
+                Step::Done(outcome) => return outcome,
+                Step::Retry { after, pending } => {
+                    tokio::time::sleep(after).await;
+                    step = self.resume(pending).await;
+                }
+            }
+        }
+    }
+}
+
+/// Where a handler is after one step.
+#[derive(Debug)]
+pub enum Step {
+    /// Finished.
+    Done(Outcome),
+    /// Try again after `after`.
+    Retry {
+        /// How long to wait.
+        after: Duration,
+        /// What the next attempt needs.
+        pending: Pending,
+    },
+}
+
+/// The state of a delivery between attempts: the same request (body, `webhook-id`) every time.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub(crate) request: Arc<crate::webhook::PreparedRequest>,
+    pub(crate) attempts: u32,
+}
+
+impl Pending {
+    /// Attempts made so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+}

@@ -1,0 +1,536 @@
+//! `WebhookHandler`: render, build the request, checksum, claim, sign, send, retry.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use hookshot_cooldown::{Checksum, Claim, CooldownStore};
+use hookshot_event::{Event, WebhookConfig};
+use hookshot_template::Renderer;
+use hookshot_transport::{Transport, WebhookRequest};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+
+use crate::handler::{EventHandler, Pending, Step};
+use crate::log_gate::LogGate;
+use crate::metrics::HandlerMetrics;
+use crate::outcome::{FailReason, Outcome};
+use crate::signing::Signer;
+use crate::{Error, Result};
+
+/// The `User-Agent` Hookshot sends unless `header_map` sets one.
+pub const USER_AGENT_VALUE: &str = concat!("Hookshot/", env!("CARGO_PKG_VERSION"));
+
+/// A webhook handler: one configured endpoint, its template, a cool-down store and a transport.
+pub struct WebhookHandler {
+    config: WebhookConfig,
+    label: String,
+    renderer: Arc<dyn Renderer>,
+    store: Arc<dyn CooldownStore>,
+    transport: Arc<dyn Transport>,
+    method: http::Method,
+    base_headers: HeaderMap,
+    signer: Option<Signer>,
+    metrics: HandlerMetrics,
+    failures: LogGate,
+}
+
+/// A rendered request, fixed for all attempts of one event.
+#[derive(Debug)]
+pub(crate) struct PreparedRequest {
+    pub(crate) request: WebhookRequest,
+    /// The body that was rendered (and signed); sent only when the method carries one.
+    pub(crate) body: Bytes,
+    pub(crate) webhook_id: String,
+}
+
+impl WebhookHandler {
+    /// Assembles a handler. `json` says whether the body is JSON (the default template, or a
+    /// template whose path ends in `.json`): it then gets `Content-Type: application/json` unless
+    /// `header_map` sets one.
+    pub fn new(
+        config: WebhookConfig,
+        renderer: Arc<dyn Renderer>,
+        json: bool,
+        store: Arc<dyn CooldownStore>,
+        transport: Arc<dyn Transport>,
+    ) -> Result<WebhookHandler> {
+        let label = config.label();
+        let method = http::Method::from_bytes(config.method.as_str().as_bytes())
+            .expect("configured methods are valid HTTP methods");
+        let mut base_headers = HeaderMap::new();
+        base_headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        if json {
+            base_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        for (name, value) in &config.header_map {
+            let bad = |why: String| Error::Header {
+                handler: label.clone(),
+                name: name.clone(),
+                why,
+            };
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
+            let value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
+            // header_map overrides the defaults, as in Tyk.
+            base_headers.insert(name, value);
+        }
+        let signer = match &config.signing_secret {
+            Some(secret) => Some(Signer::new(secret).map_err(|why| Error::Secret {
+                handler: label.clone(),
+                why,
+            })?),
+            None => None,
+        };
+        Ok(WebhookHandler {
+            config,
+            label,
+            renderer,
+            store,
+            transport,
+            method,
+            base_headers,
+            signer,
+            metrics: HandlerMetrics::default(),
+            failures: LogGate::new(Duration::from_secs(10)),
+        })
+    }
+
+    /// The handler's configuration.
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    fn finish(&self, outcome: Outcome) -> Step {
+        if let Outcome::Failed {
+            reason,
+            detail,
+            attempts,
+        } = &outcome
+        {
+            if let Some(suppressed) = self.failures.allow() {
+                tracing::warn!(
+                    handler = %self.label,
+                    url = %self.config.target_path,
+                    %reason,
+                    attempts,
+                    suppressed_since_last = suppressed,
+                    "webhook not delivered: {detail}"
+                );
+            }
+        } else {
+            tracing::debug!(handler = %self.label, ?outcome, "webhook outcome");
+        }
+        Step::Done(outcome)
+    }
+
+    async fn attempt(&self, prepared: Arc<PreparedRequest>, attempts_before: u32) -> Step {
+        let attempts = attempts_before + 1;
+        let mut request = prepared.request.clone();
+        if let Some(signer) = &self.signer {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            signer.sign(&mut request.headers, &prepared.webhook_id, now, &prepared.body);
+        }
+        match self.transport.send(request).await {
+            Ok(delivered) => self.finish(Outcome::Delivered {
+                status: delivered.status.as_u16(),
+                attempts,
+            }),
+            Err(e) => {
+                let policy = &self.config.retry;
+                if e.is_retryable() && attempts < policy.max_attempts {
+                    self.metrics.record_retry();
+                    let after = crate::backoff::delay(policy, attempts, e.retry_after());
+                    tracing::debug!(handler = %self.label, attempts, ?after, "retrying webhook: {e}");
+                    return Step::Retry {
+                        after,
+                        pending: Pending {
+                            request: prepared,
+                            attempts,
+                        },
+                    };
+                }
+                let reason = if e.is_timeout() {
+                    FailReason::Timeout
+                } else if e.is_connect() {
+                    FailReason::Connect
+                } else if e.status().is_some() {
+                    FailReason::Status
+                } else {
+                    FailReason::Other
+                };
+                self.finish(Outcome::Failed {
+                    reason,
+                    detail: e.to_string(),
+                    attempts,
+                })
+            }
+        }
+    }
+
+    /// Renders and builds the request for `event`, or says why not.
+    fn prepare(&self, event: &Event) -> std::result::Result<PreparedRequest, Outcome> {
+        let body = self.renderer.render(event).map_err(|e| Outcome::Failed {
+            reason: FailReason::Render,
+            detail: e.to_string(),
+            attempts: 0,
+        })?;
+        let body = Bytes::from(body);
+        let request = WebhookRequest {
+            method: self.method.clone(),
+            url: self.config.target_path.uri().clone(),
+            headers: self.base_headers.clone(),
+            // GET and DELETE carry no body; the checksum still covers the rendered one.
+            body: if self.config.method.sends_body() {
+                body.clone()
+            } else {
+                Bytes::new()
+            },
+            timeout: self.config.request_timeout.map(Duration::from_secs),
+        };
+        Ok(PreparedRequest {
+            request,
+            body,
+            webhook_id: crate::signing::new_message_id(),
+        })
+    }
+}
+
+#[async_trait]
+impl EventHandler for WebhookHandler {
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn metrics(&self) -> &HandlerMetrics {
+        &self.metrics
+    }
+
+    async fn start(&self, event: &Event) -> Step {
+        let prepared = match self.prepare(event) {
+            Ok(p) => p,
+            Err(outcome) => return self.finish(outcome),
+        };
+        if self.config.event_timeout > 0 {
+            let checksum = Checksum::of_request(
+                self.config.method.as_str(),
+                &self.config.target_path,
+                &prepared.body,
+            );
+            let window = Duration::from_secs(self.config.event_timeout);
+            match self.store.claim(&checksum, window).await {
+                Claim::Won | Claim::Unavailable { send: true } => {}
+                Claim::Held => return self.finish(Outcome::Suppressed),
+                Claim::Unavailable { send: false } => {
+                    return self.finish(Outcome::Failed {
+                        reason: FailReason::StoreUnavailable,
+                        detail: "the cool-down store is unavailable and its policy is fail-closed"
+                            .into(),
+                        attempts: 0,
+                    });
+                }
+            }
+        }
+        self.attempt(Arc::new(prepared), 0).await
+    }
+
+    async fn resume(&self, pending: Pending) -> Step {
+        self.attempt(pending.request, pending.attempts).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use hookshot_cooldown::MockCooldownStore;
+    use hookshot_event::{EventType, Method, RetryPolicy, TargetUrl};
+    use hookshot_template::MockRenderer;
+    use hookshot_transport::{Delivered, MockTransport};
+
+    use super::*;
+
+    fn config(method: Method, event_timeout: u64) -> WebhookConfig {
+        WebhookConfig {
+            id: Some("ops".into()),
+            name: None,
+            method,
+            target_path: TargetUrl::parse("http://hooks.example.com:8080/in?x=1").unwrap(),
+            template_path: None,
+            header_map: BTreeMap::from([("X-Team".to_owned(), "ops".to_owned())]),
+            event_timeout,
+            request_timeout: Some(7),
+            retry: RetryPolicy::default(),
+            signing_secret: None,
+        }
+    }
+
+    fn renderer(body: &'static str) -> Arc<dyn Renderer> {
+        let mut r = MockRenderer::new();
+        r.expect_render().returning(move |_| Ok(body.to_owned()));
+        Arc::new(r)
+    }
+
+    fn store_never_called() -> Arc<dyn CooldownStore> {
+        let mut s = MockCooldownStore::new();
+        s.expect_claim().never();
+        Arc::new(s)
+    }
+
+    /// A transport that records requests and answers from a script.
+    fn transport(
+        answers: Vec<hookshot_transport::Result<Delivered>>,
+    ) -> (Arc<dyn Transport>, Arc<Mutex<Vec<WebhookRequest>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let answers = Mutex::new(answers.into_iter());
+        let mut t = MockTransport::new();
+        let log = seen.clone();
+        t.expect_send().returning(move |req| {
+            log.lock().unwrap().push(req);
+            answers.lock().unwrap().next().expect("no more scripted answers")
+        });
+        (Arc::new(t), seen)
+    }
+
+    fn ok() -> hookshot_transport::Result<Delivered> {
+        Ok(Delivered {
+            status: http::StatusCode::OK,
+        })
+    }
+
+    fn event() -> Event {
+        Event::sample(&EventType::AuthFailure)
+    }
+
+    #[tokio::test]
+    async fn builds_the_request_as_configured() {
+        let (t, seen) = transport(vec![ok()]);
+        let h = WebhookHandler::new(
+            config(Method::Post, 0),
+            renderer("{\"a\":1}"),
+            true,
+            store_never_called(),
+            t,
+        )
+        .unwrap();
+        let outcome = h.handle(&event()).await;
+        assert_eq!(
+            outcome,
+            Outcome::Delivered {
+                status: 200,
+                attempts: 1
+            }
+        );
+        let req = seen.lock().unwrap().pop().unwrap();
+        assert_eq!(req.method, http::Method::POST);
+        assert_eq!(req.url.to_string(), "http://hooks.example.com:8080/in?x=1");
+        assert_eq!(req.headers["user-agent"], USER_AGENT_VALUE);
+        assert_eq!(req.headers["content-type"], "application/json");
+        assert_eq!(req.headers["x-team"], "ops");
+        assert_eq!(req.body, "{\"a\":1}");
+        assert_eq!(req.timeout, Some(Duration::from_secs(7)));
+        assert_eq!(h.metrics().snapshot().delivered, 0, "the dispatcher records outcomes");
+    }
+
+    #[tokio::test]
+    async fn header_map_overrides_defaults_and_non_json_gets_no_content_type() {
+        let mut c = config(Method::Put, 0);
+        c.header_map.insert("User-Agent".into(), "Custom/1".into());
+        let (t, seen) = transport(vec![ok()]);
+        let h = WebhookHandler::new(c, renderer("plain"), false, store_never_called(), t).unwrap();
+        h.handle(&event()).await;
+        let req = seen.lock().unwrap().pop().unwrap();
+        assert_eq!(req.headers["user-agent"], "Custom/1");
+        assert!(req.headers.get("content-type").is_none());
+
+        let mut c = config(Method::Post, 0);
+        c.header_map
+            .insert("Content-Type".into(), "application/xml".into());
+        let (t, seen) = transport(vec![ok()]);
+        let h = WebhookHandler::new(c, renderer("<a/>"), true, store_never_called(), t).unwrap();
+        h.handle(&event()).await;
+        let req = seen.lock().unwrap().pop().unwrap();
+        assert_eq!(req.headers.get_all("content-type").iter().count(), 1);
+        assert_eq!(req.headers["content-type"], "application/xml");
+    }
+
+    #[tokio::test]
+    async fn get_and_delete_send_no_body_but_the_checksum_covers_it() {
+        for method in [Method::Get, Method::Delete] {
+            let expected = Checksum::of_request(
+                method.as_str(),
+                &config(method, 30).target_path,
+                b"{\"rendered\":true}",
+            );
+            let mut store = MockCooldownStore::new();
+            store
+                .expect_claim()
+                .withf(move |c, w| *c == expected && *w == Duration::from_secs(30))
+                .times(1)
+                .returning(|_, _| Claim::Won);
+            let (t, seen) = transport(vec![ok()]);
+            let h = WebhookHandler::new(
+                config(method, 30),
+                renderer("{\"rendered\":true}"),
+                true,
+                Arc::new(store),
+                t,
+            )
+            .unwrap();
+            assert!(h.handle(&event()).await.is_delivered());
+            assert!(seen.lock().unwrap()[0].body.is_empty(), "{method}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_held_checksum_is_suppressed_without_sending() {
+        let mut store = MockCooldownStore::new();
+        store.expect_claim().times(1).returning(|_, _| Claim::Held);
+        let mut t = MockTransport::new();
+        t.expect_send().never();
+        let h = WebhookHandler::new(
+            config(Method::Post, 10),
+            renderer("x"),
+            true,
+            Arc::new(store),
+            Arc::new(t),
+        )
+        .unwrap();
+        assert_eq!(h.handle(&event()).await, Outcome::Suppressed);
+    }
+
+    #[tokio::test]
+    async fn store_policy_decides_when_the_store_is_unavailable() {
+        let mut store = MockCooldownStore::new();
+        store
+            .expect_claim()
+            .returning(|_, _| Claim::Unavailable { send: false });
+        let mut t = MockTransport::new();
+        t.expect_send().never();
+        let h = WebhookHandler::new(
+            config(Method::Post, 10),
+            renderer("x"),
+            true,
+            Arc::new(store),
+            Arc::new(t),
+        )
+        .unwrap();
+        assert!(matches!(
+            h.handle(&event()).await,
+            Outcome::Failed {
+                reason: FailReason::StoreUnavailable,
+                attempts: 0,
+                ..
+            }
+        ));
+
+        let mut store = MockCooldownStore::new();
+        store
+            .expect_claim()
+            .returning(|_, _| Claim::Unavailable { send: true });
+        let (t, _) = transport(vec![ok()]);
+        let h = WebhookHandler::new(
+            config(Method::Post, 10),
+            renderer("x"),
+            true,
+            Arc::new(store),
+            t,
+        )
+        .unwrap();
+        assert!(h.handle(&event()).await.is_delivered());
+    }
+
+    #[tokio::test]
+    async fn a_render_error_fails_without_claiming_or_sending() {
+        let mut r = MockRenderer::new();
+        r.expect_render().returning(|_| {
+            Err(hookshot_template::Error::Render {
+                template: "t.json".into(),
+                message: "boom".into(),
+            })
+        });
+        let mut t = MockTransport::new();
+        t.expect_send().never();
+        let h = WebhookHandler::new(
+            config(Method::Post, 10),
+            Arc::new(r),
+            true,
+            store_never_called(),
+            Arc::new(t),
+        )
+        .unwrap();
+        assert!(matches!(
+            h.handle(&event()).await,
+            Outcome::Failed {
+                reason: FailReason::Render,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn retries_reuse_body_and_id_and_stop_at_max_attempts() {
+        let mut c = config(Method::Post, 0);
+        c.retry = RetryPolicy {
+            max_attempts: 3,
+            initial_backoff_ms: 1,
+            max_backoff_ms: 2,
+        };
+        c.signing_secret = Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into());
+        let unavailable = || {
+            Err(hookshot_transport::Error::Status {
+                status: http::StatusCode::SERVICE_UNAVAILABLE,
+                retry_after: None,
+            })
+        };
+        let (t, seen) = transport(vec![unavailable(), unavailable(), unavailable()]);
+        let h = WebhookHandler::new(c, renderer("same"), true, store_never_called(), t).unwrap();
+        let Step::Retry { pending, .. } = h.start(&event()).await else {
+            panic!("expected a retry")
+        };
+        assert_eq!(pending.attempts(), 1);
+        let Step::Retry { pending, .. } = h.resume(pending).await else {
+            panic!("expected a retry")
+        };
+        let Step::Done(outcome) = h.resume(pending).await else {
+            panic!("expected the last attempt to finish")
+        };
+        assert!(matches!(
+            outcome,
+            Outcome::Failed {
+                reason: FailReason::Status,
+                attempts: 3,
+                ..
+            }
+        ));
+        assert_eq!(h.metrics().snapshot().retried, 2);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 3);
+        let ids: Vec<_> = seen.iter().map(|r| r.headers["webhook-id"].clone()).collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+        assert!(seen.iter().all(|r| r.body == "same"));
+    }
+
+    #[tokio::test]
+    async fn a_client_error_is_not_retried() {
+        let mut c = config(Method::Post, 0);
+        c.retry.max_attempts = 5;
+        let (t, seen) = transport(vec![Err(hookshot_transport::Error::Status {
+            status: http::StatusCode::BAD_REQUEST,
+            retry_after: None,
+        })]);
+        let h = WebhookHandler::new(c, renderer("x"), true, store_never_called(), t).unwrap();
+        assert!(matches!(
+            h.handle(&event()).await,
+            Outcome::Failed {
+                reason: FailReason::Status,
+                attempts: 1,
+                ..
+            }
+        ));
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+}
