@@ -1,14 +1,24 @@
 //! HTTP transport for Hookshot webhooks.
 //!
 //! A [`Transport`] sends one [`WebhookRequest`] and says whether the receiver accepted it; only a
-//! 2xx answer is success.
+//! 2xx answer is success. [`HttpTransport`] is the one Hookshot uses: hyper-util's pooled client
+//! over HTTP/1.1 and HTTP/2, TLS through rustls (ring) trusting webpki's roots, the system's and an
+//! optional extra CA file, a connect timeout and a total timeout per request, no redirects.
+//! Errors say what went wrong in words an operator reads, and are asked with
+//! [`Error::is_timeout`], [`Error::is_connect`] and [`Error::is_retryable`].
 //!
 //! Architecture invariant: this crate knows HTTP and TLS and nothing of events, templates, stores
 //! or the gateway.
 
+mod config;
 mod error;
+mod http_transport;
+mod retry_after;
+mod tls;
 
-pub use error::{Error, Result};
+pub use crate::config::HttpTransportConfig;
+pub use crate::error::{ConfigError, Error, Result, SendError};
+pub use crate::http_transport::HttpTransport;
 
 use std::time::Duration;
 
