@@ -2,11 +2,14 @@
 //!
 //! - [`redis_url`]: the throwaway Redis that `cargo xtask test` / `ci` / `bench` started.
 //! - [`bench`]: the table every benchmark prints, a figure beside its same-run baseline.
+//! - [`receiver`]: a real HTTP(S) receiver on loopback that records requests and answers as
+//!   scripted, and the test CA its TLS certificates come from.
 //!
 //! Architecture invariant: used only by tests and benchmarks (as a dev-dependency); it knows nothing
 //! of Hookshot's crates, so every crate can use it.
 
 pub mod bench;
+pub mod receiver;
 
 /// The URL of the Redis server the test command started (`REDIS_URL`).
 ///
