@@ -364,6 +364,64 @@ mod tests {
         );
     }
 
+    /// Stands in for hyper-util's private connect error, which names its stage.
+    #[derive(Debug)]
+    struct Stage(&'static str, io::Error);
+    impl fmt::Display for Stage {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl StdError for Stage {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.1)
+        }
+    }
+
+    #[test]
+    fn connect_reasons() {
+        let http: http::Uri = "http://hooks.example/x".parse().unwrap();
+        let https: http::Uri = "https://hooks.example/x".parse().unwrap();
+        let five = Duration::from_secs(5);
+        let cases = [
+            (
+                Stage(
+                    "dns error",
+                    io::Error::other("failed to lookup address information"),
+                ),
+                &http,
+                SendKind::Connect,
+                "could not resolve the host name (failed to lookup address information)",
+            ),
+            (
+                Stage("tcp connect error", io::ErrorKind::ConnectionRefused.into()),
+                &http,
+                SendKind::Connect,
+                "connection refused",
+            ),
+            (
+                Stage("tcp connect error", io::ErrorKind::TimedOut.into()),
+                &http,
+                SendKind::ConnectTimeout,
+                "no connection within 5s",
+            ),
+            (
+                Stage("tcp connect error", io::ErrorKind::HostUnreachable.into()),
+                &https,
+                SendKind::Connect,
+                "host unreachable",
+            ),
+        ];
+        for (err, url, kind, reason) in cases {
+            assert_eq!(connect_reason(&err, url, five), (kind, reason.to_owned()));
+        }
+        // Past the TCP stage on https: the handshake.
+        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "tls handshake eof");
+        let (kind, reason) = connect_reason(&eof, &https, five);
+        assert_eq!(kind, SendKind::Connect);
+        assert_eq!(reason, "TLS handshake failed (tls handshake eof)");
+    }
+
     #[test]
     fn default_config_builds() {
         let t = HttpTransport::new(HttpTransportConfig::default()).unwrap();
