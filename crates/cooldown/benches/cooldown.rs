@@ -1,0 +1,3 @@
+//! Benchmarks of the cool-down stores.
+
+fn main() {}

@@ -1,0 +1,425 @@
+//! Tyk's request checksum: the MD5 of the bytes Go's `http.Request.Write` produces.
+//!
+//! Tyk builds the outgoing webhook request with `http.NewRequest(method, target_path, body)` and
+//! hashes what `Request.Write` writes for it. For that request Go writes:
+//!
+//! ```text
+//! METHOD /path?query HTTP/1.1\r\n
+//! Host: host[:port]\r\n
+//! User-Agent: Go-http-client/1.1\r\n
+//! Content-Length: N\r\n          (see below)
+//! \r\n
+//! <body>
+//! ```
+//!
+//! Go's rules, reproduced here and checked against Go's own output in the tests:
+//! - `Host` is the URL's host as written (case kept), with the port only when the URL has one
+//!   (`:80` and `:443` are kept when written); user-info is dropped, an empty port (`host:`) is
+//!   dropped, and an IPv6 zone (`[fe80::1%25en0]`) is dropped.
+//! - The request target is the path (`/` when empty) and, when the URL has a `?`, the query as
+//!   written. The path is written as written when it only holds characters Go leaves alone
+//!   (letters, digits, `-._~!$&'()*+,;=:@[]/` and `%` escapes); otherwise Go decodes it and
+//!   re-escapes every other byte as upper-case `%XX` (so `/a|b` becomes `/a%7Cb`, `/café` becomes
+//!   `/caf%C3%A9`). The fragment is never written.
+//! - `Content-Length` is written when the body is not empty, and for `POST`, `PUT` and `PATCH`
+//!   also when it is (`Content-Length: 0`); `GET`, `DELETE` and `HEAD` with an empty body have none.
+//! - `header_map` is not part of the request Tyk hashes.
+//!
+//! A path that Go cannot parse at all (a `%` not followed by two hex digits) makes Tyk drop the
+//! webhook; here the checksum covers such a path as written.
+
+use std::fmt;
+use std::str::FromStr;
+
+use hookshot_event::TargetUrl;
+use md5::{Digest, Md5};
+
+/// Tyk's key prefix: a checksum is stored under `webhook.cache.<32 lower-case hex digits>`.
+pub const TYK_KEY_PREFIX: &str = "webhook.cache.";
+
+/// The MD5 of a webhook request in the byte format Tyk uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Checksum(pub [u8; 16]);
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+impl Checksum {
+    /// The checksum Tyk computes for a webhook request: `method` as it goes on the request line
+    /// (upper case, e.g. [`Method::as_str`](hookshot_event::Method::as_str)), the target URL, and
+    /// the rendered body (also for `GET` and `DELETE`, which Hookshot sends without it).
+    ///
+    /// Streams the request bytes into MD5 without building the request text.
+    pub fn of_request(method: &str, url: &TargetUrl, body: &[u8]) -> Checksum {
+        let mut md5 = Md5::new();
+        md5.update(method.as_bytes());
+        md5.update(b" ");
+        let uri = url.uri();
+        write_go_path(&mut md5, uri.path());
+        if let Some(query) = uri.query() {
+            md5.update(b"?");
+            md5.update(query.as_bytes());
+        }
+        md5.update(b" HTTP/1.1\r\nHost: ");
+        write_go_host(&mut md5, url.host_header());
+        md5.update(b"\r\nUser-Agent: Go-http-client/1.1\r\n");
+        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+            md5.update(b"Content-Length: ");
+            let mut digits = [0u8; 20];
+            md5.update(decimal(body.len(), &mut digits));
+            md5.update(b"\r\n");
+        }
+        md5.update(b"\r\n");
+        md5.update(body);
+        Checksum(md5.finalize().into())
+    }
+
+    /// The 32 lower-case hex digits.
+    pub fn to_hex(&self) -> String {
+        let hex = self.hex_bytes();
+        // The digits are ASCII.
+        String::from_utf8_lossy(&hex).into_owned()
+    }
+
+    /// The 32 lower-case hex digits as bytes, without allocating.
+    pub fn hex_bytes(&self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, b) in self.0.iter().enumerate() {
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+        }
+        out
+    }
+
+    /// The store key: `prefix` followed by the 32 lower-case hex digits
+    /// (`webhook.cache.<hex>` with [`TYK_KEY_PREFIX`]).
+    pub fn key(&self, prefix: &str) -> String {
+        let mut key = String::with_capacity(prefix.len() + 32);
+        key.push_str(prefix);
+        key.push_str(&self.to_hex());
+        key
+    }
+}
+
+impl fmt::Display for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hex = self.hex_bytes();
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
+    }
+}
+
+/// A string that is not 32 hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a checksum: expected 32 hex digits, found {0:?}")]
+pub struct ParseChecksumError(pub String);
+
+impl FromStr for Checksum {
+    type Err = ParseChecksumError;
+
+    /// Parses 32 hex digits, either case.
+    fn from_str(s: &str) -> Result<Checksum, ParseChecksumError> {
+        let bytes = s.as_bytes();
+        if bytes.len() != 32 {
+            return Err(ParseChecksumError(s.to_owned()));
+        }
+        let mut out = [0u8; 16];
+        for (i, pair) in bytes.chunks_exact(2).enumerate() {
+            match (hex_value(pair[0]), hex_value(pair[1])) {
+                (Some(hi), Some(lo)) => out[i] = hi << 4 | lo,
+                _ => return Err(ParseChecksumError(s.to_owned())),
+            }
+        }
+        Ok(Checksum(out))
+    }
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `n` in decimal, written into the end of `buf`.
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
+/// The `Host` value Go writes: without an empty port (`removeEmptyPort`) and without an IPv6
+/// zone (`removeZone`).
+fn write_go_host(md5: &mut Md5, host: &str) {
+    let mut host = host;
+    // removeEmptyPort: a trailing ':' after the last ']'.
+    if host.ends_with(':') && host.rfind(':') > host.rfind(']') {
+        host = &host[..host.len() - 1];
+    }
+    // removeZone: "[fe80::1%25en0]:80" -> "[fe80::1]:80".
+    if host.starts_with('[')
+        && let Some(close) = host.rfind(']')
+        && let Some(zone) = host[..close].rfind('%')
+    {
+        md5.update(&host.as_bytes()[..zone]);
+        md5.update(&host.as_bytes()[close..]);
+        return;
+    }
+    md5.update(host.as_bytes());
+}
+
+/// Bytes Go's `validEncoded(s, encodePath)` accepts as they are.
+fn go_keeps_in_raw_path(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'_'
+                | b'.'
+                | b'~'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'\''
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'['
+                | b']'
+                | b'%'
+                | b'/'
+        )
+}
+
+/// Bytes Go's `escape(s, encodePath)` leaves alone.
+fn go_keeps_when_escaping(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            b'-' | b'_'
+                | b'.'
+                | b'~'
+                | b'$'
+                | b'&'
+                | b'+'
+                | b','
+                | b'/'
+                | b':'
+                | b';'
+                | b'='
+                | b'@'
+        )
+}
+
+/// The decoded bytes of a path, or `None` when a `%` is not followed by two hex digits.
+fn percent_decoded(raw: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            let hi = raw.get(i + 1).copied().and_then(hex_value)?;
+            let lo = raw.get(i + 2).copied().and_then(hex_value)?;
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    Some(out)
+}
+
+/// The path as Go's `URL.EscapedPath` writes it (see the module docs).
+fn write_go_path(md5: &mut Md5, path: &str) {
+    let raw = if path.is_empty() { "/" } else { path };
+    let bytes = raw.as_bytes();
+    if bytes.iter().all(|&c| go_keeps_in_raw_path(c)) {
+        md5.update(bytes);
+        return;
+    }
+    // Not validly encoded for Go: it writes escape(unescape(raw)). A path Go cannot unescape
+    // never reaches Request.Write in Tyk; hash it as written.
+    let Some(decoded) = percent_decoded(bytes) else {
+        md5.update(bytes);
+        return;
+    };
+    let mut run_start = 0;
+    for (i, &c) in decoded.iter().enumerate() {
+        if !go_keeps_when_escaping(c) {
+            md5.update(&decoded[run_start..i]);
+            md5.update([
+                b'%',
+                HEX_UPPER[usize::from(c >> 4)],
+                HEX_UPPER[usize::from(c & 0x0f)],
+            ]);
+            run_start = i + 1;
+        }
+    }
+    md5.update(&decoded[run_start..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tyk's own test vector (tyk/README.md): GET, tabs as written, no trailing newline, `&#43;`
+    /// as literal text.
+    const TYK_BODY: &str = "{\n\t\t\"event\": \"QuotaExceeded\",\n\t\t\"message\": \"Key Quota Limit Exceeded\",\n\t\t\"path\": \"/about-lonelycoder/\",\n\t\t\"origin\": \"\",\n\t\t\"key\": \"4321\",\n\t\t\"timestamp\": 2014-11-27 12:52:05.944549825 &#43;0000 GMT\n\t}";
+
+    fn sum(method: &str, url: &str, body: &str) -> String {
+        let url = TargetUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        Checksum::of_request(method, &url, body.as_bytes()).to_hex()
+    }
+
+    #[test]
+    fn tyk_test_vector() {
+        assert_eq!(
+            sum("GET", "http://127.0.0.1:16500/get", TYK_BODY),
+            "62a6b4fa9b45cd372b871764296fb3a5"
+        );
+    }
+
+    /// Each expected value is the MD5 of what Go 1.19's `http.NewRequest(m, url,
+    /// strings.NewReader(body))` followed by `req.Write` produced.
+    #[test]
+    fn matches_go_request_write() {
+        let hook = "http://example.com/hook?x=1";
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, &str, &str)] = &[
+            // Each method, with and without a body.
+            ("GET", hook, "", "e1ecbe2a3843dc4e1508c647e4f89cc6"),
+            ("GET", hook, "{\"a\":1}", "2e1ed2c0b17d7c974d0378c7b348671c"),
+            ("POST", hook, "", "0dc404cf9963e32e964d68d75b4ebbbe"),
+            ("POST", hook, "{\"a\":1}", "2883457096cb77e334b3ff8f506cccd0"),
+            ("PUT", hook, "", "b73e26b4c01ae8cf5b5b088a3bdec9fe"),
+            ("PUT", hook, "{\"a\":1}", "2cf9776022f1f1366abccf1a3187748f"),
+            ("PATCH", hook, "", "0ce3d8a50a8ea914d2779e4190e10226"),
+            ("PATCH", hook, "{\"a\":1}", "50eb9e6ed0b851f72b334dc250abefe9"),
+            ("DELETE", hook, "", "1f312d69570632a3c4d04a14c09a56b3"),
+            ("DELETE", hook, "{\"a\":1}", "af4285181b5730b74fa3e1287a7f768d"),
+            ("HEAD", hook, "", "e8ddfeae2286a001302c04a95bc8a988"),
+            ("HEAD", hook, "{\"a\":1}", "5ee5f488f3d6a9ddcc627a06587aa00c"),
+            // No path, query without a path, root.
+            ("POST", "http://example.com", "{}", "1b47f0b0633a1edee6367ddc2722f7d4"),
+            ("POST", "http://example.com/", "{}", "1b47f0b0633a1edee6367ddc2722f7d4"),
+            ("POST", "http://example.com?a=b", "{}", "731ef7c96ae70fb7dae71b6aa43dea8e"),
+            // Ports: default ports are kept when written.
+            ("POST", "http://example.com:80/p", "{}", "86285fddb9512b0893106ad6963a305c"),
+            ("POST", "https://example.com:443/p", "{}", "5af8116c84fe1ee8bbddf361852bcc55"),
+            ("POST", "http://example.com:8080/p", "{}", "46de024a1180c380c077260e6a270d58"),
+            ("POST", "http://example.com:/p", "{}", "ecae3b83de3b285b54ee5301d9084405"),
+            // https is not part of the request bytes.
+            ("POST", "https://example.com/p", "{}", "ecae3b83de3b285b54ee5301d9084405"),
+            ("POST", "https://example.com:8443/p?q=1&r=2", "{}", "07c39f5ad1571bb7521c630cafd18da7"),
+            // IPv6 hosts, with and without a port and zone.
+            ("POST", "http://[::1]:8080/p", "{}", "be9c615e834337a3b6931b945c47cc61"),
+            ("POST", "http://[2001:db8::1]/p", "{}", "07a90308c180cd3dad4a98bd0ca8c200"),
+            ("POST", "http://[fe80::1%25en0]/p", "{}", "4389d573a4d5068b25954b262230581a"),
+            ("POST", "http://[fe80::1%25en0]:8080/p", "{}", "e1d321b5077c5031839a787694446724"),
+            // User-info and fragments are not written; host case is kept.
+            ("POST", "http://user:pass@example.com/p", "{}", "ecae3b83de3b285b54ee5301d9084405"),
+            ("POST", "http://example.com/p#frag", "{}", "ecae3b83de3b285b54ee5301d9084405"),
+            ("POST", "http://Example.COM/P", "{}", "af8bd18f8e6973230b3fb0a9c0477bcb"),
+            // A bare '?' is kept; a second '?' belongs to the query.
+            ("POST", "http://example.com/p?", "{}", "348a30071830519ee7bff65d2feeea3e"),
+            ("POST", "http://h.example:9/p?a=1?b=2", "{}", "8bf2b323eb73cbdcba496a66397ae91a"),
+            // Paths Go keeps as written.
+            ("POST", "http://example.com/a%20b", "{}", "d9a033f9a07e53c5d894715ea1768989"),
+            ("POST", "http://example.com/a%7cb", "{}", "0231696ef24fd7ac219b7fa5b2b1d432"),
+            ("POST", "http://example.com/a%7Cb", "{}", "2c86b49ebe4ab1b8044a9a1cf29137f3"),
+            ("POST", "http://example.com/caf%C3%A9", "{}", "cfbed1ee5754ee32c13dea1accc56c1a"),
+            ("POST", "http://example.com/a!$&'()*+,;=:@b[c]~_-.", "{}", "a369fa8a17bec0796a597385335a4f0a"),
+            ("POST", "http://example.com/a%2Fb%2fc", "{}", "0eaf0fe1e74a0d372ca08f635dc66b8b"),
+            ("POST", "http://example.com//double//slash", "{}", "11ea12052f3d07a9fbbf0a219a3c0805"),
+            ("POST", "http://example.com/%41%42", "{}", "ddaeedc593f38ec1218fc6010572c5b8"),
+            ("POST", "http://example.com/%7e%41?q", "{}", "b1d5b1b6f446ea7f5e93d08412df864f"),
+            // Paths Go re-escapes.
+            ("POST", "http://example.com/a|b", "{}", "2c86b49ebe4ab1b8044a9a1cf29137f3"),
+            ("POST", "http://example.com/a\"b", "{}", "2b98a5bef643f3f87d758dfb92e71ec2"),
+            ("POST", "http://example.com/a{b}", "{}", "e889def0f17ed8efc8c3e47684417761"),
+            ("POST", "http://example.com/a%20|b", "{}", "b3a9e4b34289b50017c45128dc3a1cfc"),
+            ("POST", "http://example.com/a!|b[c]", "{}", "6784496e7f6633d417ec88e7cf61053c"),
+            ("POST", "http://example.com/caf\u{e9}", "{}", "cfbed1ee5754ee32c13dea1accc56c1a"),
+            // Bodies: multi-byte characters count in bytes; CR/LF as they are.
+            ("POST", "http://example.com/unicode", "{\"m\":\"caf\u{e9} \u{2615}\"}", "b417775c5c9a083342ba5d81f6048f81"),
+            ("POST", "http://example.com/crlf", "line1\r\nline2\n", "f2b9f5b18cd3cd826a4fc18563b41a94"),
+            ("POST", "http://127.0.0.1:16500/get", "{}", "d87480d9ad80e006b89063dbf2b8ed61"),
+        ];
+        let mut wrong = Vec::new();
+        for (method, url, body, want) in cases {
+            let got = sum(method, url, body);
+            if got != *want {
+                wrong.push(format!(
+                    "{method} {url} {body:?}: got {got}, Go gives {want}"
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_path_go_cannot_parse_is_hashed_as_written() {
+        // Go refuses "%zz"; the checksum still exists and differs from a neighbour's.
+        assert_ne!(
+            sum("POST", "http://example.com/a%zzb", "{}"),
+            sum("POST", "http://example.com/a%25zzb", "{}")
+        );
+    }
+
+    #[test]
+    fn header_map_is_not_an_input_and_every_input_counts() {
+        let base = sum("POST", "http://example.com/p", "{}");
+        assert_ne!(base, sum("PUT", "http://example.com/p", "{}"));
+        assert_ne!(base, sum("POST", "http://example.com/q", "{}"));
+        assert_ne!(base, sum("POST", "http://example.com/p", "{ }"));
+        assert_ne!(base, sum("POST", "http://example.org/p", "{}"));
+    }
+
+    #[test]
+    fn hex_key_and_parse() {
+        let c = Checksum([
+            0x62, 0xa6, 0xb4, 0xfa, 0x9b, 0x45, 0xcd, 0x37, 0x2b, 0x87, 0x17, 0x64, 0x29, 0x6f,
+            0xb3, 0xa5,
+        ]);
+        assert_eq!(c.to_hex(), "62a6b4fa9b45cd372b871764296fb3a5");
+        assert_eq!(c.to_string(), c.to_hex());
+        assert_eq!(
+            c.key(TYK_KEY_PREFIX),
+            "webhook.cache.62a6b4fa9b45cd372b871764296fb3a5"
+        );
+        assert_eq!(
+            "62A6B4FA9B45CD372B871764296FB3A5".parse::<Checksum>(),
+            Ok(c)
+        );
+        assert!("62a6".parse::<Checksum>().is_err());
+        assert!(
+            "zz a6b4fa9b45cd372b871764296fb3a5"
+                .parse::<Checksum>()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn decimal_lengths() {
+        let mut buf = [0u8; 20];
+        assert_eq!(decimal(0, &mut buf), b"0");
+        assert_eq!(decimal(198, &mut buf), b"198");
+        assert_eq!(
+            decimal(usize::MAX, &mut buf),
+            usize::MAX.to_string().as_bytes()
+        );
+    }
+}

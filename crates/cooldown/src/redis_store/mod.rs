@@ -1,0 +1,459 @@
+//! `RedisStore`: cool-downs shared by several gateways (Tyk's among them) through Redis.
+//!
+//! One claim is one `SET <prefix><hex> 1 NX EX <seconds>` on a multiplexed connection (every claim
+//! of the store shares one TCP connection, pipelined). The connection is made lazily, in the
+//! background, by the first claim that needs it; a claim waits for it at most `claim_timeout`.
+//! When the connection breaks (a connection error, or three claims in a row that got no answer in
+//! time, which catches a server that vanished without closing the socket), it is dropped and a
+//! background task reconnects with backoff (50 ms doubling to 1 s) until it succeeds. No claim
+//! ever waits longer than `claim_timeout`: past it the failure policy answers.
+
+mod config;
+mod failure_log;
+
+pub use config::{FailurePolicy, RedisConfig};
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, RedisError, Value};
+use tokio::sync::Notify;
+
+use crate::error::{Error, Result};
+use crate::{Checksum, Claim, ClaimStats, CooldownStore};
+use failure_log::FailureLog;
+
+/// Claims in a row without an answer after which the connection is taken for dead.
+const UNANSWERED_BEFORE_RECONNECT: u32 = 3;
+const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(50);
+const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
+/// The longest window Redis is asked for (about 136 years).
+const MAX_WINDOW_SECS: u64 = u32::MAX as u64;
+
+/// The Redis cool-down store. See the [module documentation](self) for how it connects.
+///
+/// Cheap to clone (clones share the connection and the counters). Claims must run on a Tokio
+/// runtime; making the store does not need one and does not connect.
+#[derive(Clone)]
+pub struct RedisStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: RedisConfig,
+    client: Client,
+    connection_config: AsyncConnectionConfig,
+    link: RwLock<Link>,
+    /// Woken when a connection is installed.
+    connected: Notify,
+    /// Whether a reconnect task is running.
+    connecting: AtomicBool,
+    won: AtomicU64,
+    held: AtomicU64,
+    unavailable: AtomicU64,
+    errors: AtomicU64,
+    failures: FailureLog,
+}
+
+struct Link {
+    /// Increases with every connection installed, so that a failure reported on an old
+    /// connection does not drop a new one.
+    generation: u64,
+    connection: Option<MultiplexedConnection>,
+    /// Claims in a row sent on this connection that got no answer in time.
+    unanswered: Arc<AtomicU32>,
+}
+
+/// Why a claim could not be answered.
+enum Failure {
+    /// Redis answered with an error, or the connection failed.
+    Redis(RedisError),
+    /// The command was sent and got no answer within the limit.
+    NoAnswer(Duration),
+    /// No connection could be had within the limit.
+    NotConnected(Duration),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Redis(e) => write!(f, "{e}"),
+            Failure::NoAnswer(limit) => write!(f, "no answer within {limit:?}"),
+            Failure::NotConnected(limit) => write!(f, "not connected within {limit:?}"),
+        }
+    }
+}
+
+impl RedisStore {
+    /// A store for `config`; checks the configuration but does not connect (the first claim does).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the URL does not parse or names a scheme other than `redis`,
+    /// `rediss` or `unix`, or when a time limit is zero.
+    pub fn new(config: RedisConfig) -> Result<RedisStore> {
+        let shown = config.redacted_url();
+        if config.claim_timeout.is_zero() {
+            return Err(Error::Config(format!(
+                "Redis store {shown}: claim_timeout is 0; expected a time limit such as 250 ms"
+            )));
+        }
+        if config.connect_timeout.is_zero() {
+            return Err(Error::Config(format!(
+                "Redis store {shown}: connect_timeout is 0; expected a time limit such as 2 s"
+            )));
+        }
+        let client = Client::open(config.url.as_str()).map_err(|e| {
+            Error::Config(format!(
+                "Redis URL {shown}: {e}; expected redis://[[user]:password@]host[:port][/db] \
+                 or rediss://... for TLS"
+            ))
+        })?;
+        let connection_config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(config.connect_timeout))
+            .set_response_timeout(Some(config.claim_timeout));
+        Ok(RedisStore {
+            inner: Arc::new(Inner {
+                failures: FailureLog::new(config.warning_interval),
+                config,
+                client,
+                connection_config,
+                link: RwLock::new(Link {
+                    generation: 0,
+                    connection: None,
+                    unanswered: Arc::new(AtomicU32::new(0)),
+                }),
+                connected: Notify::new(),
+                connecting: AtomicBool::new(false),
+                won: AtomicU64::new(0),
+                held: AtomicU64::new(0),
+                unavailable: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The configuration the store was made with.
+    pub fn config(&self) -> &RedisConfig {
+        &self.inner.config
+    }
+
+    /// The Redis key of `checksum`: the prefix and the 32 lower-case hex digits.
+    pub fn key(&self, checksum: &Checksum) -> String {
+        checksum.key(&self.inner.config.key_prefix)
+    }
+
+    /// Whether the store holds a connection it believes to be working.
+    pub fn is_connected(&self) -> bool {
+        self.inner.current().is_some()
+    }
+
+    /// What the store has answered so far.
+    pub fn stats(&self) -> ClaimStats {
+        let i = &self.inner;
+        ClaimStats {
+            won: i.won.load(Ordering::Relaxed),
+            held: i.held.load(Ordering::Relaxed),
+            unavailable: i.unavailable.load(Ordering::Relaxed),
+            errors: i.errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("config", &self.inner.config)
+            .field("connected", &self.is_connected())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// A window in whole seconds for `EX`: rounded up, at least 1.
+fn ex_seconds(window: Duration) -> u64 {
+    let secs = window
+        .as_secs()
+        .saturating_add(u64::from(window.subsec_nanos() > 0));
+    secs.clamp(1, MAX_WINDOW_SECS)
+}
+
+impl Inner {
+    /// The installed connection, if any.
+    fn current(&self) -> Option<(u64, MultiplexedConnection, Arc<AtomicU32>)> {
+        let link = self.link.read().unwrap_or_else(PoisonError::into_inner);
+        link.connection
+            .as_ref()
+            .map(|c| (link.generation, c.clone(), link.unanswered.clone()))
+    }
+
+    /// The installed connection, starting a reconnect and waiting for it when there is none.
+    async fn connection(self: &Arc<Self>) -> (u64, MultiplexedConnection, Arc<AtomicU32>) {
+        loop {
+            let mut installed = std::pin::pin!(self.connected.notified());
+            installed.as_mut().enable();
+            if let Some(c) = self.current() {
+                return c;
+            }
+            self.start_connecting();
+            installed.await;
+        }
+    }
+
+    /// Starts the background reconnect task unless one runs.
+    fn start_connecting(self: &Arc<Self>) {
+        if self.connecting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tokio::spawn(reconnect(Arc::downgrade(self)));
+    }
+
+    /// Drops connection `generation` (when it is still the current one) and reconnects.
+    fn drop_connection(self: &Arc<Self>, generation: u64) {
+        {
+            let mut link = self.link.write().unwrap_or_else(PoisonError::into_inner);
+            if link.generation != generation || link.connection.is_none() {
+                return;
+            }
+            link.connection = None;
+        }
+        tracing::debug!(
+            redis = %self.config.redacted_url(),
+            generation,
+            "cool-down store: dropping a broken Redis connection"
+        );
+        self.start_connecting();
+    }
+
+    fn install(&self, connection: MultiplexedConnection) {
+        let mut link = self.link.write().unwrap_or_else(PoisonError::into_inner);
+        link.generation += 1;
+        link.connection = Some(connection);
+        link.unanswered = Arc::new(AtomicU32::new(0));
+        tracing::debug!(
+            redis = %self.config.redacted_url(),
+            generation = link.generation,
+            "cool-down store: connected to Redis"
+        );
+    }
+
+    /// `SET key 1 NX EX secs`: true when set (won), false when the key exists (held).
+    async fn set_nx(
+        self: &Arc<Self>,
+        key: &[u8],
+        secs: u64,
+        sent_on: &mut Option<(u64, Arc<AtomicU32>)>,
+    ) -> std::result::Result<bool, RedisError> {
+        let (generation, mut connection, unanswered) = self.connection().await;
+        *sent_on = Some((generation, unanswered.clone()));
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(key).arg(1).arg("NX").arg("EX").arg(secs);
+        let reply = connection
+            .send_packed_command(&cmd)
+            .await
+            .and_then(Value::extract_error);
+        let won = match reply {
+            Ok(Value::Okay) => true,
+            Ok(Value::Nil) => false,
+            Ok(other) => {
+                return Err(RedisError::from((
+                    redis::ErrorKind::UnexpectedReturnType,
+                    "unexpected reply to SET NX EX",
+                    format!("{other:?}"),
+                )));
+            }
+            Err(e) => {
+                if e.is_unrecoverable_error() {
+                    self.drop_connection(generation);
+                }
+                return Err(e);
+            }
+        };
+        unanswered.store(0, Ordering::Relaxed);
+        Ok(won)
+    }
+
+    fn answered(&self) {
+        self.failures.answered(|failures| {
+            tracing::info!(
+                redis = %self.config.redacted_url(),
+                failures,
+                "cool-down store: Redis answers again"
+            );
+        });
+    }
+
+    fn failed(&self, failure: &Failure) -> Claim {
+        self.unavailable.fetch_add(1, Ordering::Relaxed);
+        let policy = self.config.failure_policy;
+        self.failures.failed(|w| {
+            tracing::warn!(
+                redis = %self.config.redacted_url(),
+                error = %failure,
+                policy = %policy,
+                failures = w.failures,
+                not_logged = w.suppressed,
+                "cool-down store: Redis cannot be asked; claims are answered by the {policy} policy"
+            );
+        });
+        Claim::Unavailable {
+            send: policy.sends(),
+        }
+    }
+}
+
+/// The background reconnect loop: one attempt at a time, backing off, until connected or the
+/// store is dropped.
+async fn reconnect(store: Weak<Inner>) {
+    /// Clears the `connecting` flag however the task ends (also when its runtime shuts down).
+    struct Running(Weak<Inner>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            if let Some(inner) = self.0.upgrade() {
+                inner.connecting.store(false, Ordering::Release);
+                // Waiters re-check, and start a new task when this one was cut short.
+                inner.connected.notify_waiters();
+            }
+        }
+    }
+    let _running = Running(store.clone());
+    let mut delay = RECONNECT_FIRST_DELAY;
+    loop {
+        let Some(inner) = store.upgrade() else {
+            return;
+        };
+        let attempt = tokio::time::timeout(
+            inner.config.connect_timeout,
+            inner
+                .client
+                .get_multiplexed_async_connection_with_config(&inner.connection_config),
+        )
+        .await;
+        let error = match attempt {
+            Ok(Ok(connection)) => {
+                inner.install(connection);
+                return;
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!(
+                "connecting took longer than {:?}",
+                inner.config.connect_timeout
+            ),
+        };
+        inner.errors.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            redis = %inner.config.redacted_url(),
+            error,
+            retry_in = ?delay,
+            "cool-down store: connecting to Redis failed"
+        );
+        drop(inner);
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(RECONNECT_MAX_DELAY);
+    }
+}
+
+#[async_trait]
+impl CooldownStore for RedisStore {
+    async fn claim(&self, checksum: &Checksum, window: Duration) -> Claim {
+        let inner = &self.inner;
+        if window.is_zero() {
+            inner.won.fetch_add(1, Ordering::Relaxed);
+            return Claim::Won;
+        }
+        let prefix = inner.config.key_prefix.as_bytes();
+        let mut key = Vec::with_capacity(prefix.len() + 32);
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(&checksum.hex_bytes());
+        let limit = inner.config.claim_timeout;
+        let mut sent_on = None;
+        let result =
+            tokio::time::timeout(limit, inner.set_nx(&key, ex_seconds(window), &mut sent_on)).await;
+        match result {
+            Ok(Ok(won)) => {
+                inner.answered();
+                if won {
+                    inner.won.fetch_add(1, Ordering::Relaxed);
+                    Claim::Won
+                } else {
+                    inner.held.fetch_add(1, Ordering::Relaxed);
+                    Claim::Held
+                }
+            }
+            Ok(Err(e)) => {
+                inner.errors.fetch_add(1, Ordering::Relaxed);
+                inner.failed(&Failure::Redis(e))
+            }
+            Err(_elapsed) => match sent_on {
+                Some((generation, unanswered)) => {
+                    inner.errors.fetch_add(1, Ordering::Relaxed);
+                    if unanswered.fetch_add(1, Ordering::Relaxed) + 1 >= UNANSWERED_BEFORE_RECONNECT
+                    {
+                        inner.drop_connection(generation);
+                    }
+                    inner.failed(&Failure::NoAnswer(limit))
+                }
+                None => inner.failed(&Failure::NotConnected(limit)),
+            },
+        }
+    }
+
+    fn stats(&self) -> ClaimStats {
+        RedisStore::stats(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_round_up_to_whole_seconds() {
+        assert_eq!(ex_seconds(Duration::from_millis(1)), 1);
+        assert_eq!(ex_seconds(Duration::from_millis(999)), 1);
+        assert_eq!(ex_seconds(Duration::from_secs(1)), 1);
+        assert_eq!(ex_seconds(Duration::from_millis(1001)), 2);
+        assert_eq!(ex_seconds(Duration::from_secs(60)), 60);
+        assert_eq!(ex_seconds(Duration::MAX), MAX_WINDOW_SECS);
+    }
+
+    #[test]
+    fn configuration_errors_name_the_problem_and_hide_the_password() {
+        let bad = [
+            (RedisConfig::new("http://:pw@h:1"), "Redis URL"),
+            (
+                RedisConfig::new("redis://h").with_claim_timeout(Duration::ZERO),
+                "claim_timeout",
+            ),
+            (
+                RedisConfig::new("redis://h").with_connect_timeout(Duration::ZERO),
+                "connect_timeout",
+            ),
+        ];
+        for (config, names) in bad {
+            let e = RedisStore::new(config).unwrap_err().to_string();
+            assert!(e.contains(names), "{e}");
+            assert!(!e.contains("pw@"), "{e}");
+        }
+    }
+
+    #[test]
+    fn making_a_store_needs_no_runtime_and_does_not_connect() {
+        // Nothing listens on port 1; nothing is attempted either.
+        let s = RedisStore::new(RedisConfig::new("redis://127.0.0.1:1/0")).unwrap();
+        assert!(!s.is_connected());
+        assert_eq!(s.stats(), ClaimStats::default());
+        assert_eq!(
+            s.key(&Checksum([0xab; 16])),
+            format!("webhook.cache.{}", "ab".repeat(16))
+        );
+    }
+
+    #[test]
+    fn tls_urls_are_accepted() {
+        let s = RedisStore::new(RedisConfig::new("rediss://:pw@example.com:6380/2")).unwrap();
+        assert!(!s.is_connected());
+    }
+}
