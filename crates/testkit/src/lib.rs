@@ -1,6 +1,7 @@
 //! Test support shared by Hookshot's crates and end-to-end tests.
 //!
 //! - [`redis_url`]: the throwaway Redis that `cargo xtask test` / `ci` / `bench` started.
+//! - [`redis::RedisServer`]: a `redis-server` of a test's own, for tests that stop or pause Redis.
 //! - [`bench`]: the table every benchmark prints, a figure beside its same-run baseline.
 //! - [`receiver`]: a real HTTP(S) receiver on loopback that records requests and answers as
 //!   scripted, and the test CA its TLS certificates come from.
@@ -10,6 +11,7 @@
 
 pub mod bench;
 pub mod receiver;
+pub mod redis;
 
 /// The URL of the Redis server the test command started (`REDIS_URL`).
 ///
