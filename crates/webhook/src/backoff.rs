@@ -8,7 +8,11 @@ use hookshot_event::RetryPolicy;
 ///
 /// Full jitter: a random time between zero and `initial * 2^(attempts-1)`, capped at `max`.
 /// A `Retry-After` from the receiver is honoured, capped at `max` too.
-pub(crate) fn delay(policy: &RetryPolicy, attempts: u32, retry_after: Option<Duration>) -> Duration {
+pub(crate) fn delay(
+    policy: &RetryPolicy,
+    attempts: u32,
+    retry_after: Option<Duration>,
+) -> Duration {
     let cap = Duration::from_millis(policy.max_backoff_ms);
     if let Some(after) = retry_after {
         return after.min(cap);

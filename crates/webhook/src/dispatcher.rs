@@ -144,7 +144,10 @@ impl Dispatcher {
 
     /// The current routing table.
     pub fn routes(&self) -> Arc<Routes> {
-        self.routes.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Stops taking events and waits, up to the configured grace period, until every queued and
@@ -161,7 +164,10 @@ impl Dispatcher {
                 let abandoned = self.shared.outstanding.load(Ordering::Acquire);
                 let _ = self.shared.abandon.send(true);
                 if abandoned > 0 {
-                    tracing::warn!(abandoned, "webhook queue not drained before the shutdown deadline");
+                    tracing::warn!(
+                        abandoned,
+                        "webhook queue not drained before the shutdown deadline"
+                    );
                 }
                 return ShutdownReport { abandoned };
             }
@@ -540,7 +546,10 @@ mod tests {
             routes,
         );
         d.fire(Event::sample(&EventType::HostDown));
-        until("the first attempt", || *retrying.attempts.lock().unwrap() == 1).await;
+        until("the first attempt", || {
+            *retrying.attempts.lock().unwrap() == 1
+        })
+        .await;
         d.fire(Event::sample(&EventType::HostUp));
         // With the only slot free while the retry waits, the other event is delivered first.
         until("the quick delivery", || quick.seen().len() == 1).await;

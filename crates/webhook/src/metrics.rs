@@ -6,7 +6,8 @@ use std::time::Duration;
 use crate::outcome::{FailReason, Outcome};
 
 /// Upper bounds of the delivery latency histogram, in milliseconds.
-pub const LATENCY_BUCKETS_MS: [u64; 12] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+pub const LATENCY_BUCKETS_MS: [u64; 12] =
+    [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 /// Live counters of one handler.
 #[derive(Debug, Default)]

@@ -46,7 +46,9 @@ impl Signer {
     /// Sets the three Standard Webhooks headers.
     pub(crate) fn sign(&self, headers: &mut HeaderMap, id: &str, timestamp: u64, body: &[u8]) {
         let signature = self.signature(id, timestamp, body);
-        let value = |s: &str| HeaderValue::from_str(s).expect("ids, digits and base64 are valid header values");
+        let value = |s: &str| {
+            HeaderValue::from_str(s).expect("ids, digits and base64 are valid header values")
+        };
         headers.insert("webhook-id", value(id));
         headers.insert("webhook-timestamp", value(&timestamp.to_string()));
         headers.insert("webhook-signature", value(&signature));

@@ -131,7 +131,12 @@ impl WebhookHandler {
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_secs();
-            signer.sign(&mut request.headers, &prepared.webhook_id, now, &prepared.body);
+            signer.sign(
+                &mut request.headers,
+                &prepared.webhook_id,
+                now,
+                &prepared.body,
+            );
         }
         match self.transport.send(request).await {
             Ok(delivered) => self.finish(Outcome::Delivered {
@@ -290,7 +295,11 @@ mod tests {
         let log = seen.clone();
         t.expect_send().returning(move |req| {
             log.lock().unwrap().push(req);
-            answers.lock().unwrap().next().expect("no more scripted answers")
+            answers
+                .lock()
+                .unwrap()
+                .next()
+                .expect("no more scripted answers")
         });
         (Arc::new(t), seen)
     }
@@ -332,7 +341,11 @@ mod tests {
         assert_eq!(req.headers["x-team"], "ops");
         assert_eq!(req.body, "{\"a\":1}");
         assert_eq!(req.timeout, Some(Duration::from_secs(7)));
-        assert_eq!(h.metrics().snapshot().delivered, 0, "the dispatcher records outcomes");
+        assert_eq!(
+            h.metrics().snapshot().delivered,
+            0,
+            "the dispatcher records outcomes"
+        );
     }
 
     #[tokio::test]
@@ -509,7 +522,10 @@ mod tests {
         assert_eq!(h.metrics().snapshot().retried, 2);
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 3);
-        let ids: Vec<_> = seen.iter().map(|r| r.headers["webhook-id"].clone()).collect();
+        let ids: Vec<_> = seen
+            .iter()
+            .map(|r| r.headers["webhook-id"].clone())
+            .collect();
         assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
         assert!(seen.iter().all(|r| r.body == "same"));
     }
