@@ -1,96 +1,96 @@
-//! Loading and validating a gateway configuration and its API definitions, reporting every error.
+//! `hookshot check`: loads and validates a gateway configuration, every API definition in its
+//! `app_path`, every handler and every template, and reports every error, not just the first.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use hookshot_event::{ConfigError, ConfigErrors, EventHandlers, Location, describe, parse_json};
-use serde_json::Value;
+use hookshot_event::{ConfigErrors, EventHandlers};
 
-/// The handlers found in a configuration and its API definitions.
+use crate::api::ApiSet;
+use crate::config::{self, LoadedConfig};
+
+/// What a configuration holds, once it checks out.
 #[derive(Debug, Default)]
 pub struct Checked {
     /// Global handlers, from the gateway configuration's `event_handlers`.
     pub global: EventHandlers,
-    /// Each API definition's file, `api_id` and handlers.
-    pub apis: Vec<(PathBuf, String, EventHandlers)>,
+    /// Each served API definition's file, `api_id` and handlers.
+    pub apis: Vec<(String, String, EventHandlers)>,
 }
 
-/// Reads the gateway configuration at `conf` and every `*.json` in its `app_path`
-/// (relative to the configuration's folder), returning all errors found, not just the first.
+/// Checks the configuration file at `conf`.
 pub fn check(conf: &Path) -> Result<Checked, ConfigErrors> {
     let mut errors = ConfigErrors::default();
-    let mut out = Checked::default();
-    let conf_name = conf.display().to_string();
-    let doc = read_json(conf)?;
-    match EventHandlers::from_definition(&doc, &Location::file(&conf_name)) {
-        Ok(h) => out.global = h,
-        Err(e) => errors.extend(e),
-    }
-    if let Some(app_path) = doc.get("app_path") {
-        match app_path.as_str() {
-            Some(p) if !p.is_empty() => {
-                let dir = conf.parent().unwrap_or(Path::new(".")).join(p);
-                check_apps(&dir, &mut out, &mut errors);
-            }
-            _ => errors.push(ConfigError::new(
-                Location::file(&conf_name).field("app_path"),
-                format!("found {}", describe(app_path)),
-                "expected the path of a folder of API definitions",
-            )),
+    let loaded = match config::load(conf) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            errors.extend(e);
+            None
         }
+    };
+    // Even when the configuration has mistakes, check the API definitions it names.
+    let app_path = match &loaded {
+        Some(l) => l.config.app_path.clone(),
+        None => std::fs::read_to_string(conf)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|d| {
+                d.get("app_path")
+                    .and_then(|p| p.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default(),
+    };
+    let probe = LoadedConfig {
+        config: config::Config {
+            app_path,
+            ..loaded
+                .as_ref()
+                .map(|l| l.config.clone())
+                .unwrap_or_default()
+        },
+        global_handlers: EventHandlers::default(),
+        name: conf.display().to_string(),
+        base_dir: Some(
+            conf.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| ".".into(), Path::to_path_buf),
+        ),
+    };
+    let apis = match crate::server::load_apis(&probe) {
+        Ok(apis) => Some(apis),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    if let (Some(loaded), Some(apis)) = (&loaded, &apis) {
+        check_handlers(loaded, apis, &mut errors);
     }
-    errors.into_result(out)
+    let checked = Checked {
+        global: loaded.map(|l| l.global_handlers).unwrap_or_default(),
+        apis: apis
+            .map(|set| {
+                set.iter()
+                    .map(|a| (a.file.clone(), a.id().to_owned(), a.handlers.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    errors.into_result(checked)
 }
 
-fn check_apps(dir: &Path, out: &mut Checked, errors: &mut ConfigErrors) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
+/// Builds every handler and template as the gateway would at start.
+fn check_handlers(loaded: &LoadedConfig, apis: &ApiSet, errors: &mut ConfigErrors) {
+    let store: std::sync::Arc<dyn hookshot_webhook::CooldownStore> =
+        std::sync::Arc::new(hookshot_cooldown::MemoryStore::new());
+    let transport = match crate::events::transport(loaded) {
+        Ok(t) => t,
         Err(e) => {
-            errors.push(ConfigError::new(
-                Location::file(dir.display().to_string()),
-                format!("the folder cannot be read ({e})"),
-                "expected `app_path` to name a readable folder of API definitions",
-            ));
+            errors.extend(e);
             return;
         }
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    for file in files {
-        let name = file.display().to_string();
-        let doc = match read_json(&file) {
-            Ok(doc) => doc,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        let api_id = doc
-            .get("api_id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let mut at = Location::file(&name);
-        if !api_id.is_empty() {
-            at = at.api(&api_id);
-        }
-        match EventHandlers::from_definition(&doc, &at) {
-            Ok(h) => out.apis.push((file, api_id, h)),
-            Err(e) => errors.extend(e),
-        }
+    if let Err(e) = crate::events::routes(loaded, apis, store, transport) {
+        errors.extend(e);
     }
-}
-
-fn read_json(path: &Path) -> Result<Value, ConfigError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new(
-            Location::file(&name),
-            format!("the file cannot be read ({e})"),
-            "expected a readable JSON file",
-        )
-    })?;
-    parse_json(&text, &name)
 }

@@ -1,62 +1,182 @@
 //! The `hookshot` binary: parses arguments, sets up logging, and calls the gateway library.
 //!
 //! It holds no logic of its own; configuration errors are printed and exit with status 1,
-//! usage errors with status 2.
+//! usage errors with status 2. Without a subcommand it runs the gateway, on `--conf FILE` or on
+//! the bundled example configuration.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use hookshot_gateway::config::{self, LoadedConfig, LogFormat};
 
 /// Hookshot: an API gateway whose events drive Tyk-compatible webhooks.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// The gateway configuration file (tyk.conf-style JSON); without it, the bundled example runs.
+    #[arg(long, global = true)]
+    conf: Option<PathBuf>,
+    /// Log lines as `text` or `json` (overrides `hookshot.log_format`).
+    #[arg(long, global = true)]
+    log_format: Option<LogFormatArg>,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the gateway (the default).
+    Run,
     /// Load and validate a configuration and every API definition it names; print all errors.
-    Check {
-        /// The gateway configuration file (tyk.conf-style JSON).
+    Check,
+    /// A webhook receiver for trying things out: prints each request, verifies signatures.
+    Listen {
+        /// The port to listen on (127.0.0.1).
+        #[arg(long, default_value_t = 9000)]
+        port: u16,
+        /// A Standard Webhooks secret (`whsec_...`) to verify signatures with.
         #[arg(long)]
-        conf: PathBuf,
+        secret: Option<String>,
     },
 }
 
+fn init_logs(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn print_errors(name: &str, errors: &hookshot_event::ConfigErrors) {
+    eprintln!("{name}: {} error(s):", errors.len());
+    for e in errors.iter() {
+        eprintln!("  {e}");
+    }
+}
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let flag_format = cli.log_format.map(|f| match f {
+        LogFormatArg::Text => LogFormat::Text,
+        LogFormatArg::Json => LogFormat::Json,
+    });
     match cli.command {
-        Command::Check { conf } => match hookshot_gateway::check::check(&conf) {
-            Ok(checked) => {
-                let handlers: usize = checked.global.iter().count()
-                    + checked
-                        .apis
-                        .iter()
-                        .map(|(_, _, h)| h.iter().count())
-                        .sum::<usize>();
-                println!(
-                    "{}: OK ({} API definitions, {handlers} event handlers)",
-                    conf.display(),
-                    checked.apis.len()
-                );
+        Some(Command::Check) => {
+            init_logs(flag_format.unwrap_or_default());
+            let Some(conf) = cli.conf else {
+                eprintln!("hookshot check: --conf FILE is required");
+                return ExitCode::from(2);
+            };
+            match hookshot_gateway::check::check(&conf) {
+                Ok(checked) => {
+                    let handlers: usize = checked.global.iter().count()
+                        + checked
+                            .apis
+                            .iter()
+                            .map(|(_, _, h)| h.iter().count())
+                            .sum::<usize>();
+                    println!(
+                        "{}: OK ({} API definitions, {handlers} event handlers)",
+                        conf.display(),
+                        checked.apis.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(errors) => {
+                    print_errors(&conf.display().to_string(), &errors);
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Command::Listen { port, secret }) => {
+            init_logs(flag_format.unwrap_or_default());
+            listen(port, secret)
+        }
+        Some(Command::Run) | None => {
+            let loaded = match &cli.conf {
+                Some(path) => match config::load(path) {
+                    Ok(l) => l,
+                    Err(errors) => {
+                        print_errors(&path.display().to_string(), &errors);
+                        return ExitCode::FAILURE;
+                    }
+                },
+                None => config::example(),
+            };
+            init_logs(flag_format.unwrap_or(loaded.config.hookshot.log_format));
+            run(loaded)
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn run(loaded: LoadedConfig) -> ExitCode {
+    if loaded.is_example() {
+        tracing::warn!(
+            "no --conf given: running the bundled example (memory storage, API /orders/, \
+             secret \"hookshot-example-secret\"); webhooks go to `hookshot listen --port 9000`"
+        );
+    }
+    let grace = Duration::from_secs(loaded.config.hookshot.shutdown_grace_secs);
+    runtime().block_on(async {
+        match hookshot_gateway::server::start(&loaded).await {
+            Ok(running) => {
+                println!("hookshot: listening on http://{}", running.addr);
+                tracing::info!(addr = %running.addr, apis = running.gateway.apis().len(), "gateway listening");
+                hookshot_gateway::server::run(running, grace).await;
                 ExitCode::SUCCESS
             }
-            Err(errors) => {
-                eprintln!("{}: {} error(s):", conf.display(), errors.len());
-                for e in errors.iter() {
-                    eprintln!("  {e}");
-                }
+            Err(hookshot_gateway::server::RunError::Config(errors)) => {
+                print_errors(&loaded.name, &errors);
                 ExitCode::FAILURE
             }
-        },
-    }
+            Err(e) => {
+                eprintln!("hookshot: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn listen(port: u16, secret: Option<String>) -> ExitCode {
+    runtime().block_on(async {
+        let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("hookshot listen: cannot listen on 127.0.0.1:{port}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        println!("hookshot listen: receiving on http://{addr}");
+        let out: hookshot_gateway::listen::Output =
+            std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+        tokio::select! {
+            () = hookshot_gateway::listen::serve(listener, secret, out) => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        ExitCode::SUCCESS
+    })
 }

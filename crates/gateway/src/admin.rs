@@ -1,0 +1,247 @@
+//! The gateway's own endpoints: `/hello`, `/metrics`, and Tyk's gateway API under `/tyk/`
+//! (keys and reload), which requires the secret in `x-tyk-authorization`.
+//!
+//! Keys API decisions: keys are stored under their SHA-256 and never in the clear, so `GET` needs
+//! the key itself; `POST /tyk/keys/{key}` refuses a key that exists (409; `PUT` changes it); `PUT`
+//! starts the quota period afresh unless `?suppress_reset=1`, as Tyk does; the `TokenCreated`,
+//! `TokenUpdated` and `TokenDeleted` events carry the key's SHA-256 as `Key`, never the key.
+
+use hookshot_event::EventType;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::json;
+
+use crate::app::{Body, Gateway, json_response, request_head};
+use crate::session::{Session, generate_key, hash_key};
+use crate::store::StoreError;
+
+const MAX_BODY: usize = 1 << 20;
+
+fn status(status: StatusCode, value: serde_json::Value) -> Response<Body> {
+    json_response(status, value.to_string())
+}
+
+fn refuse(code: StatusCode, message: &str) -> Response<Body> {
+    status(code, json!({"status": "error", "message": message}))
+}
+
+/// Answers a request for `/hello`, `/metrics` or `/tyk/...`.
+pub(crate) async fn handle(gw: &Gateway, req: Request<Body>) -> Response<Body> {
+    let path = req.uri().path().to_owned();
+    match path.as_str() {
+        "/hello" => return hello(gw).await,
+        "/metrics" => {
+            let mut r = Response::new(crate::app::full(gw.render_metrics()));
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            return r;
+        }
+        _ => {}
+    }
+    let authorised = match req.headers().get("x-tyk-authorization") {
+        Some(v) => {
+            !gw.secret().is_empty() && constant_time_eq(v.as_bytes(), gw.secret().as_bytes())
+        }
+        None => false,
+    };
+    if !authorised {
+        tracing::warn!(
+            path,
+            "administrative access refused: invalid or missing x-tyk-authorization"
+        );
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "Attempted administrative access with invalid or missing key!",
+        );
+    }
+    if path == "/tyk/reload" || path == "/tyk/reload/" {
+        if req.method() != Method::GET && req.method() != Method::POST {
+            return refuse(StatusCode::METHOD_NOT_ALLOWED, "Method not supported");
+        }
+        return match gw.reload() {
+            Ok(n) => status(
+                StatusCode::OK,
+                json!({"status": "ok", "message": format!("reloaded {n} API definitions")}),
+            ),
+            Err(errors) => status(
+                StatusCode::BAD_REQUEST,
+                json!({
+                    "status": "error",
+                    "message": "the new API definitions were refused; the old ones are still served",
+                    "errors": errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                }),
+            ),
+        };
+    }
+    let Some(rest) = path.strip_prefix("/tyk/keys") else {
+        return refuse(StatusCode::NOT_FOUND, "Not found");
+    };
+    let key = rest.trim_start_matches('/').to_owned();
+    match keys(gw, req, &key).await {
+        Ok(response) => response,
+        Err(e) => {
+            gw.metrics().storage_error();
+            tracing::error!(error = %e, "keys API: storage did not answer");
+            refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The gateway's storage is unavailable, please try again later",
+            )
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn hello(gw: &Gateway) -> Response<Body> {
+    let (code, health) = match gw.keys.ping().await {
+        Ok(()) => (StatusCode::OK, "pass"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "fail"),
+    };
+    let component = if gw.storage_name() == "redis" {
+        "redis"
+    } else {
+        "storage"
+    };
+    status(
+        code,
+        json!({
+            "status": health,
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Hookshot gateway",
+            "apis": gw.apis().len(),
+            "details": {
+                component: {
+                    "status": health,
+                    "componentType": "datastore",
+                    "type": gw.storage_name(),
+                }
+            }
+        }),
+    )
+}
+
+async fn read_session(req: Request<Body>) -> Result<(Session, String), Response<Body>> {
+    let head = request_head(&req);
+    let mut body = req.into_body();
+    let mut bytes = Vec::new();
+    loop {
+        match body.frame().await {
+            None => break,
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    bytes.extend_from_slice(&data);
+                }
+                if bytes.len() > MAX_BODY {
+                    return Err(refuse(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "the body is too large; at most 1 MiB of JSON is accepted",
+                    ));
+                }
+            }
+            Some(Err(e)) => {
+                let why = e.to_string();
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    &format!("the body could not be read ({why})"),
+                ));
+            }
+        }
+    }
+    let body = bytes;
+    Session::from_body(&body)
+        .map(|s| (s, head))
+        .map_err(|m| refuse(StatusCode::BAD_REQUEST, &m))
+}
+
+fn done(key: &str, hash: &str, action: &str) -> Response<Body> {
+    status(
+        StatusCode::OK,
+        json!({"key": key, "key_hash": hash, "status": "ok", "action": action}),
+    )
+}
+
+async fn keys(gw: &Gateway, req: Request<Body>, key: &str) -> Result<Response<Body>, StoreError> {
+    let method = req.method().clone();
+    if key.is_empty() || key == "create" {
+        if method != Method::POST {
+            return Ok(refuse(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not supported",
+            ));
+        }
+        let (session, head) = match read_session(req).await {
+            Ok(s) => s,
+            Err(r) => return Ok(r),
+        };
+        loop {
+            let key = generate_key(&session.org_id);
+            let hash = hash_key(&key);
+            if gw.keys.create(&hash, &session).await? {
+                gw.fire_token_event(EventType::TokenCreated, &session.org_id, &hash, head);
+                return Ok(done(&key, &hash, "added"));
+            }
+        }
+    }
+    let hash = hash_key(key);
+    let suppress_reset = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "suppress_reset=1"));
+    match method {
+        Method::GET => Ok(match gw.keys.get(&hash).await? {
+            Some(session) => status(
+                StatusCode::OK,
+                serde_json::to_value(session).unwrap_or_default(),
+            ),
+            None => refuse(StatusCode::NOT_FOUND, "Key not found"),
+        }),
+        Method::POST => {
+            let (session, head) = match read_session(req).await {
+                Ok(s) => s,
+                Err(r) => return Ok(r),
+            };
+            if !gw.keys.create(&hash, &session).await? {
+                return Ok(refuse(
+                    StatusCode::CONFLICT,
+                    "Key already exists; use PUT to change it",
+                ));
+            }
+            gw.fire_token_event(EventType::TokenCreated, &session.org_id, &hash, head);
+            Ok(done(key, &hash, "added"))
+        }
+        Method::PUT => {
+            let (session, head) = match read_session(req).await {
+                Ok(s) => s,
+                Err(r) => return Ok(r),
+            };
+            if gw.keys.get(&hash).await?.is_none() {
+                return Ok(refuse(StatusCode::NOT_FOUND, "Key not found"));
+            }
+            gw.keys.put(&hash, &session).await?;
+            if !suppress_reset {
+                gw.limits_reset_quota(&hash).await?;
+            }
+            gw.fire_token_event(EventType::TokenUpdated, &session.org_id, &hash, head);
+            Ok(done(key, &hash, "modified"))
+        }
+        Method::DELETE => {
+            let head = request_head(&req);
+            let Some(session) = gw.keys.get(&hash).await? else {
+                return Ok(refuse(StatusCode::NOT_FOUND, "Key not found"));
+            };
+            if !gw.keys.delete(&hash).await? {
+                return Ok(refuse(StatusCode::NOT_FOUND, "Key not found"));
+            }
+            gw.fire_token_event(EventType::TokenDeleted, &session.org_id, &hash, head);
+            Ok(done(key, &hash, "deleted"))
+        }
+        _ => Ok(refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method not supported",
+        )),
+    }
+}

@@ -1,0 +1,513 @@
+//! The gateway as a function from request to response: [`Gateway::handle`] routes a request to
+//! the gateway's own endpoints or to an API, enforces keys, rate and quota, fires Tyk's events
+//! into an [`EventSink`] and forwards what passes. Tests call it without a socket.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use hookshot_event::{ConfigErrors, Event, EventMeta, EventType, KeyFailureMeta, TokenMeta};
+use hookshot_webhook::EventSink;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+
+use crate::api::{Api, ApiSet};
+use crate::metrics::{LogLimiter, Metrics};
+use crate::proxy::{ProxyError, Upstream};
+use crate::session::hash_key;
+use crate::store::{KeyStore, LimitStore, QuotaState, StoreError, now_unix, rate_window};
+
+/// Any error a body may fail with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The body of requests and responses through the gateway.
+pub type Body = BoxBody<Bytes, BoxError>;
+
+/// A body holding `bytes`.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// Re-reads the API definitions (for `/tyk/reload` and SIGHUP).
+pub type Reloader = Box<dyn Fn() -> Result<ApiSet, ConfigErrors> + Send + Sync>;
+/// Told of each new set of APIs before it is served (to rebuild the webhook routes); an error
+/// refuses the set and the old one stays.
+pub type ApisHook = Box<dyn Fn(&ApiSet) -> Result<(), ConfigErrors> + Send + Sync>;
+/// Appends more Prometheus text to `/metrics` (the webhook dispatcher's counters).
+pub type MetricsSource = Box<dyn Fn(&mut String) + Send + Sync>;
+
+/// What a gateway is made of.
+pub struct GatewayParts {
+    /// The secret admin calls must present in `x-tyk-authorization`; empty refuses them all.
+    pub secret: String,
+    /// The APIs served.
+    pub apis: ApiSet,
+    /// Key sessions.
+    pub keys: Arc<dyn KeyStore>,
+    /// Rate and quota counters.
+    pub limits: Arc<dyn LimitStore>,
+    /// Where events go.
+    pub sink: Arc<dyn EventSink>,
+    /// How long to wait for an upstream's response headers.
+    pub upstream_timeout: Option<Duration>,
+    /// `memory` or `redis`, for `/hello`.
+    pub storage_name: String,
+}
+
+/// The gateway: its APIs (swapped whole on reload), stores, event sink and counters.
+pub struct Gateway {
+    secret: String,
+    apis: RwLock<Arc<ApiSet>>,
+    pub(crate) keys: Arc<dyn KeyStore>,
+    limits: Arc<dyn LimitStore>,
+    sink: Arc<dyn EventSink>,
+    upstream: Upstream,
+    metrics: Metrics,
+    storage_name: String,
+    storage_log: LogLimiter,
+    upstream_log: LogLimiter,
+    reloader: Option<Reloader>,
+    apis_hook: Option<ApisHook>,
+    metrics_sources: Vec<MetricsSource>,
+}
+
+/// The request as events report it.
+struct Origin<'a> {
+    path: &'a str,
+    origin: String,
+    key: String,
+    head: String,
+}
+
+impl Gateway {
+    /// A gateway of `parts`.
+    pub fn new(parts: GatewayParts) -> Gateway {
+        Gateway {
+            secret: parts.secret,
+            apis: RwLock::new(Arc::new(parts.apis)),
+            keys: parts.keys,
+            limits: parts.limits,
+            sink: parts.sink,
+            upstream: Upstream::new(parts.upstream_timeout),
+            metrics: Metrics::default(),
+            storage_name: parts.storage_name,
+            storage_log: LogLimiter::new(Duration::from_secs(10)),
+            upstream_log: LogLimiter::new(Duration::from_secs(10)),
+            reloader: None,
+            apis_hook: None,
+            metrics_sources: Vec::new(),
+        }
+    }
+
+    /// The same gateway, re-reading its APIs with `reloader` on `/tyk/reload` and SIGHUP.
+    pub fn with_reloader(mut self, reloader: Reloader) -> Gateway {
+        self.reloader = Some(reloader);
+        self
+    }
+
+    /// The same gateway, telling `hook` of each new set of APIs before serving it.
+    pub fn with_apis_hook(mut self, hook: ApisHook) -> Gateway {
+        self.apis_hook = Some(hook);
+        self
+    }
+
+    /// The same gateway, appending `source`'s text to `/metrics`.
+    pub fn with_metrics_source(mut self, source: MetricsSource) -> Gateway {
+        self.metrics_sources.push(source);
+        self
+    }
+
+    /// The APIs served now.
+    pub fn apis(&self) -> Arc<ApiSet> {
+        self.apis
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub(crate) fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    pub(crate) fn storage_name(&self) -> &str {
+        &self.storage_name
+    }
+
+    /// Re-reads the API definitions; a set with mistakes is refused and the old one kept.
+    /// Requests in flight finish on the set they started with.
+    pub fn reload(&self) -> Result<usize, ConfigErrors> {
+        let Some(reloader) = &self.reloader else {
+            let n = self.apis().len();
+            self.metrics.reload(true);
+            return Ok(n);
+        };
+        let result = reloader().and_then(|set| {
+            if let Some(hook) = &self.apis_hook {
+                hook(&set)?;
+            }
+            Ok(set)
+        });
+        match result {
+            Ok(set) => {
+                let n = set.len();
+                *self
+                    .apis
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
+                self.metrics.reload(true);
+                tracing::info!(apis = n, "API definitions reloaded");
+                Ok(n)
+            }
+            Err(errors) => {
+                self.metrics.reload(false);
+                tracing::error!(
+                    errors = errors.len(),
+                    "the new API definitions were refused; the old ones are still served:\n{errors}"
+                );
+                Err(errors)
+            }
+        }
+    }
+
+    /// Answers one request from the client at `peer`.
+    pub async fn handle(&self, req: Request<Body>, peer: SocketAddr) -> Response<Body> {
+        let path = req.uri().path().to_owned();
+        if path == "/hello" || path == "/metrics" || path.starts_with("/tyk/") || path == "/tyk" {
+            let response = crate::admin::handle(self, req).await;
+            self.metrics.request("", response.status().as_u16());
+            return response;
+        }
+        let apis = self.apis();
+        let Some(api) = apis.route(&path).cloned() else {
+            self.metrics.request("", 404);
+            return error_response(StatusCode::NOT_FOUND, "Not Found");
+        };
+        let api_id = api.id().to_owned();
+        let (status, response) = self.serve_api(api, req, peer).await;
+        self.metrics.request(&api_id, status);
+        response
+    }
+
+    async fn serve_api(
+        &self,
+        api: Arc<Api>,
+        req: Request<Body>,
+        peer: SocketAddr,
+    ) -> (u16, Response<Body>) {
+        let mut quota_headers = None;
+        let mut req = req;
+        if !api.definition.use_keyless {
+            let (back, decision) = self.authorise(api.clone(), req, peer.ip()).await;
+            req = back;
+            match decision {
+                Ok(q) => quota_headers = q,
+                Err(response) => return (response.status().as_u16(), response),
+            }
+        }
+        match self.upstream.forward(api.clone(), req, peer.ip()).await {
+            Ok(mut response) => {
+                if let Some(q) = quota_headers {
+                    set_quota_headers(response.headers_mut(), q);
+                }
+                (response.status().as_u16(), response)
+            }
+            Err(e) => {
+                self.metrics.upstream_error();
+                if let Some(suppressed) = self.upstream_log.allow() {
+                    tracing::warn!(api = api.id(), error = %e, suppressed, "upstream request failed");
+                }
+                let status = match e {
+                    ProxyError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+                    _ => StatusCode::BAD_GATEWAY,
+                };
+                (
+                    status.as_u16(),
+                    error_response(status, "There was a problem proxying the request"),
+                )
+            }
+        }
+    }
+
+    /// Key auth, expiry, access rights, rate and quota; `Ok` with the quota headers to send, or
+    /// the refusal.
+    async fn authorise(
+        &self,
+        api: Arc<Api>,
+        req: Request<Body>,
+        peer: IpAddr,
+    ) -> (
+        Request<Body>,
+        Result<Option<(i64, QuotaState)>, Response<Body>>,
+    ) {
+        let decision = self.decide(&api, &req, peer).await;
+        (req, decision)
+    }
+
+    async fn decide(
+        &self,
+        api: &Api,
+        req: &Request<Body>,
+        peer: IpAddr,
+    ) -> Result<Option<(i64, QuotaState)>, Response<Body>> {
+        let key = req
+            .headers()
+            .get(&api.auth_header)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| strip_bearer(v).to_owned())
+            .unwrap_or_default();
+        let key = key.as_str();
+        if key.is_empty() {
+            return Err(error_response(
+                StatusCode::UNAUTHORIZED,
+                "Authorization field missing",
+            ));
+        }
+        let hash = hash_key(key);
+        let session = match self.keys.get(&hash).await {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                self.fire_key_event(api, EventType::AuthFailure, origin(req, peer, key));
+                return Err(error_response(
+                    StatusCode::FORBIDDEN,
+                    "Access to this API has been disallowed",
+                ));
+            }
+            Err(e) => return Err(self.storage_failure(e)),
+        };
+        if session.is_expired(now_unix()) {
+            self.fire_key_event(api, EventType::KeyExpired, origin(req, peer, key));
+            return Err(error_response(
+                StatusCode::UNAUTHORIZED,
+                "Key has expired, please renew",
+            ));
+        }
+        if !session.may_access(api.id()) {
+            // Tyk fires no event for a valid key used on an API it has no rights to.
+            return Err(error_response(
+                StatusCode::FORBIDDEN,
+                "Access to this API has been disallowed",
+            ));
+        }
+        if let Some((limit, window)) = rate_window(session.rate, session.per) {
+            match self.limits.rate_hit(&hash, limit, window).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.fire_key_event(api, EventType::RatelimitExceeded, origin(req, peer, key));
+                    return Err(error_response(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "Rate Limit Exceeded",
+                    ));
+                }
+                Err(e) => return Err(self.storage_failure(e)),
+            }
+        }
+        if session.quota_max <= 0 {
+            return Ok(None);
+        }
+        match self
+            .limits
+            .quota_hit(&hash, session.quota_max, session.quota_renewal_rate)
+            .await
+        {
+            Ok(q) if q.allowed => Ok(Some((session.quota_max, q))),
+            Ok(q) => {
+                self.fire_key_event(api, EventType::QuotaExceeded, origin(req, peer, key));
+                let mut response = error_response(StatusCode::FORBIDDEN, "Quota exceeded");
+                set_quota_headers(response.headers_mut(), (session.quota_max, q));
+                Err(response)
+            }
+            Err(e) => Err(self.storage_failure(e)),
+        }
+    }
+
+    fn storage_failure(&self, e: StoreError) -> Response<Body> {
+        self.metrics.storage_error();
+        if let Some(suppressed) = self.storage_log.allow() {
+            tracing::error!(error = %e, suppressed, "storage did not answer; requests get 503 until it does");
+        }
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The gateway's storage is unavailable, please try again later",
+        )
+    }
+
+    fn fire_key_event(&self, api: &Api, event_type: EventType, o: Origin<'_>) {
+        let meta = EventMeta::KeyFailure(KeyFailureMeta {
+            message: event_type.default_message().to_owned(),
+            originating_request: o.head,
+            path: o.path.to_owned(),
+            origin: o.origin,
+            key: o.key,
+        });
+        self.fire(Event::new(event_type, meta).with_api(api.api_ref.clone()));
+    }
+
+    /// Fires a key API event (`TokenCreated`, `TokenUpdated`, `TokenDeleted`) to the global handlers.
+    /// `Key` is the SHA-256 hex of the key, never the key itself.
+    pub(crate) fn fire_token_event(
+        &self,
+        event_type: EventType,
+        org: &str,
+        key_hash: &str,
+        head: String,
+    ) {
+        let meta = EventMeta::Token(TokenMeta {
+            message: event_type.default_message().to_owned(),
+            originating_request: head,
+            org: org.to_owned(),
+            key: key_hash.to_owned(),
+        });
+        self.fire(Event::new(event_type, meta));
+    }
+
+    fn fire(&self, event: Event) {
+        self.metrics.event(event.event_type.as_str());
+        self.sink.fire(event);
+    }
+
+    pub(crate) async fn limits_reset_quota(&self, key_hash: &str) -> Result<(), StoreError> {
+        self.limits.reset_quota(key_hash).await
+    }
+
+    pub(crate) fn render_metrics(&self) -> String {
+        let mut out = String::new();
+        self.metrics.render(&mut out);
+        for source in &self.metrics_sources {
+            source(&mut out);
+        }
+        out
+    }
+}
+
+fn origin<'a>(req: &'a Request<Body>, peer: IpAddr, key: &str) -> Origin<'a> {
+    Origin {
+        path: req.uri().path(),
+        origin: client_ip(req.headers(), peer),
+        key: key.to_owned(),
+        head: request_head(req),
+    }
+}
+
+fn strip_bearer(v: &str) -> &str {
+    let v = v.trim();
+    match v.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => v[7..].trim(),
+        _ => v,
+    }
+}
+
+/// The client's address: `X-Real-IP`, else the first `X-Forwarded-For` entry, else the peer.
+pub fn client_ip(headers: &http::HeaderMap, peer: IpAddr) -> String {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    header("x-real-ip")
+        .or_else(|| header("x-forwarded-for"))
+        .unwrap_or_else(|| peer.to_string())
+}
+
+/// The base64 of the request head as HTTP/1.1 writes it (request line and headers; no body).
+pub fn request_head<B>(req: &Request<B>) -> String {
+    let mut head = Vec::with_capacity(256);
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    head.extend_from_slice(format!("{} {target} HTTP/1.1\r\n", req.method()).as_bytes());
+    if !req.headers().contains_key(header::HOST)
+        && let Some(authority) = req.uri().authority()
+    {
+        head.extend_from_slice(format!("Host: {authority}\r\n").as_bytes());
+    }
+    for (name, value) in req.headers() {
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    base64::engine::general_purpose::STANDARD.encode(head)
+}
+
+fn set_quota_headers(headers: &mut http::HeaderMap, (max, q): (i64, QuotaState)) {
+    for (name, value) in [
+        ("x-ratelimit-limit", max),
+        ("x-ratelimit-remaining", q.remaining),
+        ("x-ratelimit-reset", q.resets_at),
+    ] {
+        headers.insert(name, HeaderValue::from(value));
+    }
+}
+
+/// Tyk's error answer: `{"error": "<message>"}` (indented as Tyk writes it), as JSON.
+pub fn error_response(status: StatusCode, message: &str) -> Response<Body> {
+    let text = format!(
+        "{{\n    \"error\": {}\n}}",
+        serde_json::Value::from(message)
+    );
+    json_response(status, text)
+}
+
+/// A JSON answer.
+pub fn json_response(status: StatusCode, text: String) -> Response<Body> {
+    let mut response = Response::new(full(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ip_prefers_real_ip_then_forwarded_for() {
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = http::HeaderMap::new();
+        assert_eq!(client_ip(&h, peer), "10.0.0.1");
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.7, 10.0.0.2"),
+        );
+        assert_eq!(client_ip(&h, peer), "203.0.113.7");
+        h.insert("x-real-ip", HeaderValue::from_static("198.51.100.1"));
+        assert_eq!(client_ip(&h, peer), "198.51.100.1");
+    }
+
+    #[test]
+    fn request_head_is_base64_of_the_http1_head() {
+        let req = Request::get("/orders/x?a=1")
+            .header("host", "gw")
+            .header("authorization", "k")
+            .body(())
+            .unwrap();
+        let head = base64::engine::general_purpose::STANDARD
+            .decode(request_head(&req))
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "GET /orders/x?a=1 HTTP/1.1\r\nhost: gw\r\nauthorization: k\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn bearer_is_stripped() {
+        assert_eq!(strip_bearer("Bearer abc"), "abc");
+        assert_eq!(strip_bearer("bearer  abc "), "abc");
+        assert_eq!(strip_bearer("abc"), "abc");
+    }
+}

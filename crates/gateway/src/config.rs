@@ -1,0 +1,470 @@
+//! The gateway configuration: the subset of Tyk's `tyk.conf` that applies, and a `hookshot`
+//! section of our own. Unknown fields are ignored (real `tyk.conf` files carry many); a field of
+//! the wrong type is refused with its file, path, the value found and what is accepted.
+
+use std::path::{Path, PathBuf};
+
+use hookshot_event::{ConfigError, ConfigErrors, EventHandlers, Location, describe, parse_json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::fields::check_fields;
+
+/// The bundled example configuration, run by `hookshot` without `--conf`.
+pub const EXAMPLE_CONF: &str = include_str!("../examples-conf/hookshot.conf");
+/// The bundled example API definition (`apps/orders.json` of the example).
+pub const EXAMPLE_API: &str = include_str!("../examples-conf/apps/orders.json");
+/// The name the bundled example configuration is reported under.
+pub const EXAMPLE_CONF_NAME: &str = "<bundled example>/hookshot.conf";
+/// The name the bundled example API definition is reported under.
+pub const EXAMPLE_API_NAME: &str = "<bundled example>/apps/orders.json";
+
+/// The gateway configuration file (`tyk.conf`-style JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// The address to listen on; empty means every interface (`0.0.0.0`).
+    pub listen_address: String,
+    /// The port for proxied APIs and the gateway's own endpoints (`/hello`, `/tyk/...`, `/metrics`).
+    pub listen_port: u16,
+    /// The secret the keys API and `/tyk/reload` require in `x-tyk-authorization`.
+    /// Overridden by `HOOKSHOT_SECRET` (or Tyk's `TYK_GW_SECRET`). Empty refuses every admin call.
+    pub secret: String,
+    /// The folder where webhook templates named by relative paths are found;
+    /// empty means the shipped templates embedded in the binary.
+    pub template_path: String,
+    /// The folder of API definitions (every `*.json` in it), relative to the configuration file.
+    pub app_path: String,
+    /// Where keys, rate and quota counters and webhook cool-downs are kept.
+    pub storage: StorageConfig,
+    /// Seconds to wait for an upstream's response headers before answering 502 (Tyk's name); 0: no limit.
+    pub proxy_default_timeout: u64,
+    /// Global event handlers (Tyk's classic `{"events": {...}}` block); they also receive the
+    /// system events TokenCreated, TokenUpdated and TokenDeleted. Read by [`EventHandlers::from_definition`].
+    pub event_handlers: Value,
+    /// Settings of Hookshot's own: the webhook dispatcher, transport, cool-down policy and logs.
+    pub hookshot: HookshotConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen_address: String::new(),
+            listen_port: 8080,
+            secret: String::new(),
+            template_path: String::new(),
+            app_path: String::new(),
+            storage: StorageConfig::default(),
+            proxy_default_timeout: 30,
+            event_handlers: Value::Null,
+            hookshot: HookshotConfig::default(),
+        }
+    }
+}
+
+/// Which storage backs the gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageType {
+    /// In this process only: one gateway node, nothing to run beside it.
+    #[default]
+    Memory,
+    /// A Redis server shared by every gateway node.
+    Redis,
+}
+
+/// `storage`: Tyk's Redis settings, plus `type` (`memory` by default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StorageConfig {
+    /// `memory` (the default) or `redis`.
+    #[serde(rename = "type")]
+    pub kind: StorageType,
+    /// The Redis host.
+    pub host: String,
+    /// The Redis port.
+    pub port: u16,
+    /// The Redis user (ACL), if any.
+    pub username: String,
+    /// The Redis password, if any; overridden by `HOOKSHOT_REDIS_PASSWORD` (or `TYK_GW_STORAGE_PASSWORD`).
+    pub password: String,
+    /// The Redis database number.
+    pub database: i64,
+    /// Put before every key the gateway writes for sessions and limits (Hookshot's own; empty by default).
+    /// Cool-down keys are always Tyk's `webhook.cache.<md5>`, so Tyk and Hookshot share them.
+    pub key_prefix: String,
+    /// Seconds to wait for Redis to answer one command before the request fails with 503.
+    pub timeout_secs: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            kind: StorageType::Memory,
+            host: "127.0.0.1".into(),
+            port: 6379,
+            username: String::new(),
+            password: String::new(),
+            database: 0,
+            key_prefix: String::new(),
+            timeout_secs: 2,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// The `redis://` URL for these settings.
+    pub fn redis_url(&self) -> String {
+        let auth = match (self.username.is_empty(), self.password.is_empty()) {
+            (true, true) => String::new(),
+            (true, false) => format!(":{}@", self.password),
+            (false, true) => format!("{}@", self.username),
+            (false, false) => format!("{}:{}@", self.username, self.password),
+        };
+        format!(
+            "redis://{auth}{}:{}/{}",
+            self.host, self.port, self.database
+        )
+    }
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `hookshot`: the settings Tyk has no equivalent for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HookshotConfig {
+    /// How many events may wait for delivery; beyond it new events are dropped and counted.
+    pub queue_capacity: usize,
+    /// How many webhook deliveries run at once.
+    pub concurrency: usize,
+    /// Seconds SIGTERM waits for queued webhooks to be delivered before the process exits.
+    pub shutdown_grace_secs: u64,
+    /// Seconds to wait for a webhook receiver's TCP (and TLS) connection.
+    pub connect_timeout_secs: u64,
+    /// Seconds one webhook attempt may take in all (a handler's `request_timeout` overrides it).
+    pub request_timeout_secs: u64,
+    /// A PEM file of extra CA certificates trusted for `https` webhook receivers.
+    pub extra_ca_file: String,
+    /// Whether a webhook is sent when the cool-down store cannot be asked (Redis down): `true`
+    /// risks duplicates, `false` risks losing it.
+    pub fail_open: bool,
+    /// `text` or `json` log lines (the `--log-format` flag overrides it).
+    pub log_format: LogFormat,
+}
+
+impl Default for HookshotConfig {
+    fn default() -> Self {
+        HookshotConfig {
+            queue_capacity: 10_000,
+            concurrency: 64,
+            shutdown_grace_secs: 10,
+            connect_timeout_secs: 5,
+            request_timeout_secs: 30,
+            extra_ca_file: String::new(),
+            fail_open: true,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// A configuration as loaded: the settings, their global handlers and where they came from.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The settings.
+    pub config: Config,
+    /// The global handlers, from `event_handlers`.
+    pub global_handlers: EventHandlers,
+    /// The file, or [`EXAMPLE_CONF_NAME`] for the bundled example.
+    pub name: String,
+    /// The folder relative paths are read from (`None` for the bundled example).
+    pub base_dir: Option<PathBuf>,
+}
+
+impl LoadedConfig {
+    /// Whether this is the bundled example rather than a file.
+    pub fn is_example(&self) -> bool {
+        self.base_dir.is_none()
+    }
+
+    /// The folder of API definitions, resolved against the configuration's folder
+    /// (`None` for the bundled example, whose API is embedded).
+    pub fn app_dir(&self) -> Option<PathBuf> {
+        let base = self.base_dir.as_ref()?;
+        Some(base.join(&self.config.app_path))
+    }
+
+    /// The template folder, resolved against the configuration's folder (`None`: shipped templates).
+    pub fn template_dir(&self) -> Option<PathBuf> {
+        if self.config.template_path.is_empty() {
+            return None;
+        }
+        let base = self.base_dir.clone().unwrap_or_default();
+        Some(base.join(&self.config.template_path))
+    }
+}
+
+/// Reads the configuration file at `path`, applying the environment overrides.
+pub fn load(path: &Path) -> Result<LoadedConfig, ConfigErrors> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(
+            Location::file(&name),
+            format!("the file cannot be read ({e})"),
+            "expected a readable JSON file",
+        )
+    })?;
+    let base = path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        })
+        .unwrap_or_else(|| PathBuf::from("."));
+    let mut loaded = parse(&text, &name, Some(base))?;
+    apply_env(&mut loaded.config, |k| std::env::var(k).ok());
+    Ok(loaded)
+}
+
+/// The bundled example configuration, with the environment overrides.
+pub fn example() -> LoadedConfig {
+    let mut loaded = parse(EXAMPLE_CONF, EXAMPLE_CONF_NAME, None)
+        .expect("the bundled example configuration is valid");
+    apply_env(&mut loaded.config, |k| std::env::var(k).ok());
+    loaded
+}
+
+/// Parses a configuration document named `name`, reporting every wrong field.
+pub fn parse(
+    text: &str,
+    name: &str,
+    base_dir: Option<PathBuf>,
+) -> Result<LoadedConfig, ConfigErrors> {
+    let doc = parse_json(text, name)?;
+    let at = |field: &str| Location::file(name).field(field);
+    let Some(obj) = doc.as_object() else {
+        return Err(ConfigError::new(
+            Location::file(name),
+            format!("found {}", describe(&doc)),
+            "expected a JSON object of gateway settings",
+        )
+        .into());
+    };
+    let mut errors = ConfigErrors::default();
+    check_fields::<Config>(
+        obj,
+        "",
+        &["storage", "hookshot", "event_handlers"],
+        &at,
+        &mut errors,
+    );
+    section::<StorageConfig>(obj, "storage", &at, &mut errors);
+    section::<HookshotConfig>(obj, "hookshot", &at, &mut errors);
+    let global_handlers = match EventHandlers::from_definition(&doc, &Location::file(name)) {
+        Ok(h) => h,
+        Err(e) => {
+            errors.extend(e);
+            EventHandlers::default()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let config: Config = serde_json::from_value(doc).map_err(|e| {
+        ConfigError::new(
+            Location::file(name),
+            e.to_string(),
+            "expected a valid gateway configuration",
+        )
+    })?;
+    validate(&config, name, &mut errors);
+    errors.into_result(LoadedConfig {
+        config,
+        global_handlers,
+        name: name.to_owned(),
+        base_dir,
+    })
+}
+
+fn section<T: serde::de::DeserializeOwned>(
+    obj: &serde_json::Map<String, Value>,
+    name: &str,
+    at: &dyn Fn(&str) -> Location,
+    errors: &mut ConfigErrors,
+) {
+    match obj.get(name) {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(inner)) => {
+            check_fields::<T>(inner, &format!("{name}."), &[], at, errors)
+        }
+        Some(other) => errors.push(ConfigError::new(
+            at(name),
+            format!("found {}", describe(other)),
+            "expected a JSON object",
+        )),
+    }
+}
+
+fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
+    let at = |field: &str| Location::file(name).field(field);
+    let h = &config.hookshot;
+    for (field, value) in [
+        ("hookshot.queue_capacity", h.queue_capacity),
+        ("hookshot.concurrency", h.concurrency),
+    ] {
+        if value == 0 {
+            errors.push(ConfigError::new(
+                at(field),
+                "found the number 0",
+                "expected a whole number, 1 or more",
+            ));
+        }
+    }
+    if config.storage.kind == StorageType::Redis {
+        if config.storage.host.is_empty() {
+            errors.push(ConfigError::new(
+                at("storage.host"),
+                "found an empty host",
+                "expected the Redis host name or address",
+            ));
+        }
+        if !cfg!(feature = "redis") {
+            errors.push(ConfigError::new(
+                at("storage.type"),
+                "found \"redis\", but this binary was built without the `redis` feature",
+                "expected \"memory\", or a build with `--features redis`",
+            ));
+        }
+        if config.storage.database < 0 {
+            errors.push(ConfigError::new(
+                at("storage.database"),
+                format!("found the number {}", config.storage.database),
+                "expected a Redis database number, 0 or more",
+            ));
+        }
+    }
+}
+
+/// Applies `HOOKSHOT_SECRET` / `TYK_GW_SECRET` and `HOOKSHOT_REDIS_PASSWORD` /
+/// `TYK_GW_STORAGE_PASSWORD` (Hookshot's names win when both are set).
+pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) {
+    let first = |names: [&str; 2]| {
+        names
+            .into_iter()
+            .find_map(|n| env(n).filter(|v| !v.is_empty()))
+    };
+    if let Some(secret) = first(["HOOKSHOT_SECRET", "TYK_GW_SECRET"]) {
+        config.secret = secret;
+    }
+    if let Some(password) = first(["HOOKSHOT_REDIS_PASSWORD", "TYK_GW_STORAGE_PASSWORD"]) {
+        config.storage.password = password;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(text: &str) -> Vec<String> {
+        match parse(text, "gw.conf", None) {
+            Ok(_) => vec![],
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_and_unknown_fields_are_ignored() {
+        let loaded = parse(
+            r#"{"enable_analytics": true, "app_path": "apps/"}"#,
+            "gw.conf",
+            None,
+        )
+        .unwrap();
+        assert_eq!(loaded.config.listen_port, 8080);
+        assert_eq!(loaded.config.storage.kind, StorageType::Memory);
+        assert_eq!(loaded.config.app_path, "apps/");
+        assert!(loaded.global_handlers.is_empty());
+    }
+
+    #[test]
+    fn every_wrong_field_is_reported_with_path_value_and_accepted() {
+        let errors = messages(
+            r#"{"listen_port": "eight", "secret": 5,
+                "storage": {"type": "mongo", "port": 70000},
+                "hookshot": {"log_format": "xml", "concurrency": -1}}"#,
+        );
+        let want = [
+            "gw.conf, field `listen_port`: found the string \"eight\"; expected a whole number from 0 to 65535",
+            "gw.conf, field `secret`: found the number 5; expected a string",
+            "gw.conf, field `storage.type`: found the string \"mongo\"; expected one of `memory` or `redis`",
+            "gw.conf, field `storage.port`: found the number 70000; expected a whole number from 0 to 65535",
+            "gw.conf, field `hookshot.log_format`: found the string \"xml\"; expected one of `text` or `json`",
+            "gw.conf, field `hookshot.concurrency`: found the number -1; expected a whole number, 0 or more",
+        ];
+        for w in want {
+            assert!(
+                errors.iter().any(|e| e == w),
+                "missing {w:?} in {errors:#?}"
+            );
+        }
+        assert_eq!(errors.len(), want.len(), "{errors:#?}");
+    }
+
+    #[test]
+    fn zero_concurrency_is_refused() {
+        let errors = messages(r#"{"hookshot": {"concurrency": 0}}"#);
+        assert_eq!(
+            errors,
+            [
+                "gw.conf, field `hookshot.concurrency`: found the number 0; expected a whole number, 1 or more"
+            ]
+        );
+    }
+
+    #[test]
+    fn environment_overrides_secret_and_password() {
+        let mut config = Config::default();
+        apply_env(&mut config, |k| match k {
+            "TYK_GW_SECRET" => Some("tyk".into()),
+            "HOOKSHOT_REDIS_PASSWORD" => Some("pw".into()),
+            "TYK_GW_STORAGE_PASSWORD" => Some("ignored".into()),
+            _ => None,
+        });
+        assert_eq!(config.secret, "tyk");
+        assert_eq!(config.storage.password, "pw");
+        apply_env(&mut config, |k| {
+            (k == "HOOKSHOT_SECRET").then(|| "mine".to_owned())
+        });
+        assert_eq!(config.secret, "mine");
+    }
+
+    #[test]
+    fn redis_url_carries_credentials_and_database() {
+        let s = StorageConfig {
+            username: "u".into(),
+            password: "p".into(),
+            database: 3,
+            ..StorageConfig::default()
+        };
+        assert_eq!(s.redis_url(), "redis://u:p@127.0.0.1:6379/3");
+    }
+
+    #[test]
+    fn the_bundled_example_loads() {
+        let loaded = parse(EXAMPLE_CONF, EXAMPLE_CONF_NAME, None).unwrap();
+        assert!(!loaded.global_handlers.is_empty());
+        assert!(!loaded.config.secret.is_empty());
+    }
+}

@@ -1,0 +1,205 @@
+//! The webhook side of the gateway: the handlers of the configuration and of every API, built
+//! into the webhook engine's [`Routes`] and delivered by its [`Dispatcher`].
+//!
+//! [`routes`] is the one function that turns a loaded configuration and its APIs into routes; it
+//! runs at start and again on every reload, so a reload with a broken handler or template is
+//! refused before any of it is served.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookshot_event::{ConfigError, ConfigErrors, EventHandlers, HandlerConfig, Location};
+use hookshot_webhook::{
+    CooldownStore, Dispatcher, DispatcherConfig, EventSink, LogHandler, Renderer, Routes,
+    Transport, WebhookHandler,
+};
+
+use crate::api::ApiSet;
+use crate::config::LoadedConfig;
+
+/// The webhook engine of a running gateway.
+pub struct Events {
+    dispatcher: Arc<Dispatcher>,
+    loaded: LoadedConfig,
+    store: Arc<dyn CooldownStore>,
+    transport: Arc<dyn Transport>,
+}
+
+impl Events {
+    /// Builds the cool-down store and transport the configuration names, the routes of `apis`,
+    /// and starts the dispatcher on the current tokio runtime.
+    pub fn start(loaded: &LoadedConfig, apis: &ApiSet) -> Result<Events, ConfigErrors> {
+        let store = cooldown_store(loaded)?;
+        let transport = transport(loaded)?;
+        let routes = routes(loaded, apis, store.clone(), transport.clone())?;
+        let h = &loaded.config.hookshot;
+        let dispatcher = Dispatcher::start(
+            DispatcherConfig {
+                queue_capacity: h.queue_capacity,
+                concurrency: h.concurrency,
+                shutdown_grace: Duration::from_secs(h.shutdown_grace_secs),
+            },
+            routes,
+        );
+        Ok(Events {
+            dispatcher,
+            loaded: loaded.clone(),
+            store,
+            transport,
+        })
+    }
+
+    /// Where the gateway fires events.
+    pub fn sink(&self) -> Arc<dyn EventSink> {
+        self.dispatcher.clone()
+    }
+
+    /// The dispatcher.
+    pub fn dispatcher(&self) -> &Arc<Dispatcher> {
+        &self.dispatcher
+    }
+
+    /// Rebuilds the routes for a new set of APIs; on a mistake the old routes stay.
+    pub fn set_apis(&self, apis: &ApiSet) -> Result<(), ConfigErrors> {
+        let routes = routes(
+            &self.loaded,
+            apis,
+            self.store.clone(),
+            self.transport.clone(),
+        )?;
+        self.dispatcher.set_routes(routes);
+        Ok(())
+    }
+
+    /// Appends the dispatcher's counters in Prometheus' text format.
+    pub fn render_metrics(&self, out: &mut String) {
+        crate::metrics::render_dispatcher(&self.dispatcher.metrics(), out);
+    }
+
+    /// Drains the webhook queue up to the configured grace period.
+    pub async fn shutdown(&self) {
+        let report = self.dispatcher.shutdown().await;
+        if report.abandoned > 0 {
+            tracing::warn!(
+                abandoned = report.abandoned,
+                "webhooks abandoned at shutdown"
+            );
+        }
+    }
+}
+
+/// The cool-down store the configuration's `storage` names.
+pub fn cooldown_store(loaded: &LoadedConfig) -> Result<Arc<dyn CooldownStore>, ConfigErrors> {
+    let _ = loaded;
+    Ok(Arc::new(hookshot_cooldown::MemoryStore::new()))
+}
+
+/// The HTTP transport of the `hookshot` section.
+pub fn transport(loaded: &LoadedConfig) -> Result<Arc<dyn Transport>, ConfigErrors> {
+    let h = &loaded.config.hookshot;
+    let extra_ca_file = (!h.extra_ca_file.is_empty()).then(|| {
+        loaded
+            .base_dir
+            .clone()
+            .unwrap_or_default()
+            .join(&h.extra_ca_file)
+    });
+    let config = hookshot_transport::HttpTransportConfig {
+        connect_timeout: Duration::from_secs(h.connect_timeout_secs.max(1)),
+        request_timeout: Duration::from_secs(h.request_timeout_secs.max(1)),
+        extra_ca_file,
+        ..hookshot_transport::HttpTransportConfig::default()
+    };
+    hookshot_transport::HttpTransport::new(config)
+        .map(|t| Arc::new(t) as Arc<dyn Transport>)
+        .map_err(|e| {
+            ConfigError::new(
+                Location::file(&loaded.name).field("hookshot.extra_ca_file"),
+                e.to_string(),
+                "expected a readable PEM file of CA certificates",
+            )
+            .into()
+        })
+}
+
+/// The webhook engine's routes for a configuration's global handlers and the handlers of `apis`;
+/// every handler or template that cannot be built is reported.
+pub fn routes(
+    loaded: &LoadedConfig,
+    apis: &ApiSet,
+    store: Arc<dyn CooldownStore>,
+    transport: Arc<dyn Transport>,
+) -> Result<Routes, ConfigErrors> {
+    let mut routes = Routes::default();
+    let mut errors = ConfigErrors::default();
+    let mut add = |handlers: &EventHandlers, at: Location, api: Option<&str>| {
+        let mut index: std::collections::BTreeMap<&hookshot_event::EventType, usize> =
+            Default::default();
+        for (event, handler) in handlers.iter() {
+            let i = index.entry(event).or_default();
+            let here = at.clone().event(event.as_str()).handler(*i);
+            *i += 1;
+            let built: Result<Arc<dyn hookshot_webhook::EventHandler>, ConfigError> = match handler
+            {
+                HandlerConfig::Log(log) => Ok(Arc::new(LogHandler::new(log.prefix.clone()))),
+                HandlerConfig::Webhook(config) => renderer(
+                    loaded,
+                    config.template_path.as_deref(),
+                    &here,
+                )
+                .and_then(|(r, json)| {
+                    WebhookHandler::new(config.clone(), r, json, store.clone(), transport.clone())
+                        .map(|h| Arc::new(h) as Arc<dyn hookshot_webhook::EventHandler>)
+                        .map_err(|e| {
+                            ConfigError::new(
+                                here.clone(),
+                                e.to_string(),
+                                "expected a valid webhook handler",
+                            )
+                        })
+                }),
+            };
+            match built {
+                Ok(h) => match api {
+                    Some(id) => {
+                        routes.add_api(id, event.clone(), h);
+                    }
+                    None => {
+                        routes.add_global(event.clone(), h);
+                    }
+                },
+                Err(e) => errors.push(e),
+            }
+        }
+    };
+    add(&loaded.global_handlers, Location::file(&loaded.name), None);
+    for api in apis.iter() {
+        add(
+            &api.handlers,
+            Location::file(&api.file).api(api.id()),
+            Some(api.id()),
+        );
+    }
+    errors.into_result(routes)
+}
+
+/// The renderer for a handler's `template_path` (`None`: the default template), and whether its
+/// body is JSON.
+fn renderer(
+    loaded: &LoadedConfig,
+    template_path: Option<&str>,
+    at: &Location,
+) -> Result<(Arc<dyn Renderer>, bool), ConfigError> {
+    let _ = (loaded, at);
+    let json = template_path.is_none_or(|p| p.ends_with(".json"));
+    Ok((Arc::new(EventJson), json))
+}
+
+/// Renders an event as its own JSON form (`Type`, `Meta`, `TimeStamp`, `API`).
+struct EventJson;
+
+impl Renderer for EventJson {
+    fn render(&self, event: &hookshot_webhook::Event) -> hookshot_template::Result<String> {
+        Ok(event.to_json().to_string())
+    }
+}

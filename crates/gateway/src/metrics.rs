@@ -1,0 +1,297 @@
+//! The gateway's counters, rendered in Prometheus' text format at `GET /metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Requests by API and status, events fired by type, storage and upstream failures.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    events: Mutex<BTreeMap<String, u64>>,
+    storage_errors: AtomicU64,
+    upstream_errors: AtomicU64,
+    reloads: Mutex<(u64, u64)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Metrics {
+    /// Counts a request answered with `status` for `api` (`""` for the gateway's own endpoints
+    /// and paths no API serves).
+    pub fn request(&self, api: &str, status: u16) {
+        *lock(&self.requests)
+            .entry((api.to_owned(), status))
+            .or_default() += 1;
+    }
+
+    /// Counts an event fired.
+    pub fn event(&self, event_type: &str) {
+        *lock(&self.events).entry(event_type.to_owned()).or_default() += 1;
+    }
+
+    /// Counts a storage failure.
+    pub fn storage_error(&self) {
+        self.storage_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an upstream that could not be reached.
+    pub fn upstream_error(&self) {
+        self.upstream_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a reload, successful or refused.
+    pub fn reload(&self, ok: bool) {
+        let mut r = lock(&self.reloads);
+        if ok {
+            r.0 += 1;
+        } else {
+            r.1 += 1;
+        }
+    }
+
+    /// How many requests `api` answered with `status`.
+    pub fn requests(&self, api: &str, status: u16) -> u64 {
+        lock(&self.requests)
+            .get(&(api.to_owned(), status))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many events of `event_type` were fired.
+    pub fn events(&self, event_type: &str) -> u64 {
+        lock(&self.events).get(event_type).copied().unwrap_or(0)
+    }
+
+    /// The counters in Prometheus' text format.
+    pub fn render(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "# HELP hookshot_requests_total Requests answered, by API (empty: none) and status.\n# TYPE hookshot_requests_total counter"
+        );
+        for ((api, status), n) in lock(&self.requests).iter() {
+            let _ = writeln!(
+                out,
+                "hookshot_requests_total{{api=\"{}\",status=\"{status}\"}} {n}",
+                escape(api)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hookshot_events_fired_total Events fired, by type.\n# TYPE hookshot_events_fired_total counter"
+        );
+        for (event, n) in lock(&self.events).iter() {
+            let _ = writeln!(
+                out,
+                "hookshot_events_fired_total{{event=\"{}\"}} {n}",
+                escape(event)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hookshot_storage_errors_total Requests that failed because storage did not answer.\n# TYPE hookshot_storage_errors_total counter\nhookshot_storage_errors_total {}",
+            self.storage_errors.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP hookshot_upstream_errors_total Requests whose upstream could not be reached.\n# TYPE hookshot_upstream_errors_total counter\nhookshot_upstream_errors_total {}",
+            self.upstream_errors.load(Ordering::Relaxed)
+        );
+        let (ok, refused) = *lock(&self.reloads);
+        let _ = writeln!(
+            out,
+            "# HELP hookshot_reloads_total API definition reloads, by result.\n# TYPE hookshot_reloads_total counter\nhookshot_reloads_total{{result=\"ok\"}} {ok}\nhookshot_reloads_total{{result=\"refused\"}} {refused}"
+        );
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Logs a recurring failure at most once per interval, saying how many were not logged between.
+#[derive(Debug)]
+pub struct LogLimiter {
+    interval: Duration,
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl LogLimiter {
+    /// A limiter allowing one line per `interval`.
+    pub fn new(interval: Duration) -> LogLimiter {
+        LogLimiter {
+            interval,
+            state: Mutex::new((None, 0)),
+        }
+    }
+
+    /// `Some(suppressed since the last line)` when a line may be written now.
+    pub fn allow(&self) -> Option<u64> {
+        let mut s = lock(&self.state);
+        let now = Instant::now();
+        match s.0 {
+            Some(last) if now.duration_since(last) < self.interval => {
+                s.1 += 1;
+                None
+            }
+            _ => {
+                let suppressed = s.1;
+                *s = (Some(now), 0);
+                Some(suppressed)
+            }
+        }
+    }
+}
+
+/// Appends the webhook dispatcher's counters: queue, and per handler delivered, suppressed,
+/// logged, retried, dropped, failed by reason, and the delivery latency histogram.
+pub fn render_dispatcher(m: &hookshot_webhook::DispatcherMetrics, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_queue_depth Webhook jobs waiting for a delivery slot.\n# TYPE hookshot_webhook_queue_depth gauge\nhookshot_webhook_queue_depth {}",
+        m.queue_depth
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_queue_capacity The webhook queue's capacity.\n# TYPE hookshot_webhook_queue_capacity gauge\nhookshot_webhook_queue_capacity {}",
+        m.queue_capacity
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_outstanding Webhook jobs queued, running or waiting to retry.\n# TYPE hookshot_webhook_outstanding gauge\nhookshot_webhook_outstanding {}",
+        m.outstanding
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_dropped_total Webhook jobs dropped (queue full or shutting down).\n# TYPE hookshot_webhook_dropped_total counter\nhookshot_webhook_dropped_total {}",
+        m.dropped
+    );
+    type Counter = (
+        &'static str,
+        &'static str,
+        fn(&hookshot_webhook::MetricsSnapshot) -> u64,
+    );
+    let counters: [Counter; 5] = [
+        ("delivered", "Webhooks the receiver accepted.", |s| {
+            s.delivered
+        }),
+        ("suppressed", "Webhooks suppressed by the cool-down.", |s| {
+            s.suppressed
+        }),
+        (
+            "logged",
+            "Events written to the log by log handlers.",
+            |s| s.logged,
+        ),
+        ("retried", "Webhook retries scheduled.", |s| s.retried),
+        (
+            "handler_dropped",
+            "Webhooks dropped before delivery, per handler.",
+            |s| s.dropped,
+        ),
+    ];
+    let labels = |h: &hookshot_webhook::HandlerReport| {
+        format!(
+            "api=\"{}\",event=\"{}\",handler=\"{}\"",
+            escape(h.api_id.as_deref().unwrap_or("")),
+            escape(h.event.as_str()),
+            escape(&h.label)
+        )
+    };
+    for (name, help, get) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP hookshot_webhook_{name}_total {help}\n# TYPE hookshot_webhook_{name}_total counter"
+        );
+        for h in &m.handlers {
+            let _ = writeln!(
+                out,
+                "hookshot_webhook_{name}_total{{{}}} {}",
+                labels(h),
+                get(&h.metrics)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_failed_total Webhooks that failed, by reason.\n# TYPE hookshot_webhook_failed_total counter"
+    );
+    for h in &m.handlers {
+        for (reason, n) in &h.metrics.failed {
+            let _ = writeln!(
+                out,
+                "hookshot_webhook_failed_total{{{},reason=\"{}\"}} {n}",
+                labels(h),
+                reason.as_str()
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_latency_seconds Time from firing to delivery.\n# TYPE hookshot_webhook_latency_seconds histogram"
+    );
+    for h in &m.handlers {
+        let l = labels(h);
+        let mut cumulative = 0;
+        for (bound_ms, n) in &h.metrics.latency_buckets {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "hookshot_webhook_latency_seconds_bucket{{{l},le=\"{}\"}} {cumulative}",
+                *bound_ms as f64 / 1000.0
+            );
+        }
+        let _ = writeln!(
+            out,
+            "hookshot_webhook_latency_seconds_bucket{{{l},le=\"+Inf\"}} {}\nhookshot_webhook_latency_seconds_sum{{{l}}} {}\nhookshot_webhook_latency_seconds_count{{{l}}} {}",
+            h.metrics.latency_count,
+            h.metrics.latency_sum.as_secs_f64(),
+            h.metrics.latency_count
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.request("orders", 200);
+        m.request("orders", 200);
+        m.request("", 404);
+        m.event("AuthFailure");
+        let mut out = String::new();
+        m.render(&mut out);
+        assert!(
+            out.contains("hookshot_requests_total{api=\"orders\",status=\"200\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("hookshot_requests_total{api=\"\",status=\"404\"} 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("hookshot_events_fired_total{event=\"AuthFailure\"} 1\n"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn log_limiter_counts_what_it_suppressed() {
+        let l = LogLimiter::new(Duration::from_secs(3600));
+        assert_eq!(l.allow(), Some(0));
+        assert_eq!(l.allow(), None);
+        assert_eq!(l.allow(), None);
+        let l = LogLimiter::new(Duration::ZERO);
+        assert_eq!(l.allow(), Some(0));
+        assert_eq!(l.allow(), Some(0));
+    }
+}

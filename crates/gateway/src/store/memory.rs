@@ -1,0 +1,155 @@
+//! Keys and counters in this process: one gateway node, nothing to run beside it.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use super::{KeyStore, LimitStore, QuotaState, StoreError, now_unix};
+use crate::session::Session;
+
+/// Keys, rate windows and quotas in memory.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    sessions: Mutex<HashMap<String, Session>>,
+    rates: Mutex<HashMap<String, VecDeque<Instant>>>,
+    quotas: Mutex<HashMap<String, (i64, i64)>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn get(&self, key_hash: &str) -> Result<Option<Session>, StoreError> {
+        Ok(lock(&self.sessions).get(key_hash).cloned())
+    }
+
+    async fn put(&self, key_hash: &str, session: &Session) -> Result<(), StoreError> {
+        lock(&self.sessions).insert(key_hash.to_owned(), session.clone());
+        Ok(())
+    }
+
+    async fn create(&self, key_hash: &str, session: &Session) -> Result<bool, StoreError> {
+        let mut sessions = lock(&self.sessions);
+        if sessions.contains_key(key_hash) {
+            return Ok(false);
+        }
+        sessions.insert(key_hash.to_owned(), session.clone());
+        Ok(true)
+    }
+
+    async fn delete(&self, key_hash: &str) -> Result<bool, StoreError> {
+        lock(&self.rates).remove(key_hash);
+        lock(&self.quotas).remove(key_hash);
+        Ok(lock(&self.sessions).remove(key_hash).is_some())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LimitStore for MemoryStore {
+    async fn rate_hit(
+        &self,
+        key_hash: &str,
+        limit: u64,
+        window: Duration,
+    ) -> Result<bool, StoreError> {
+        let now = Instant::now();
+        let mut rates = lock(&self.rates);
+        let log = rates.entry(key_hash.to_owned()).or_default();
+        while log
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            log.pop_front();
+        }
+        if log.len() as u64 >= limit {
+            return Ok(false);
+        }
+        log.push_back(now);
+        Ok(true)
+    }
+
+    async fn quota_hit(
+        &self,
+        key_hash: &str,
+        max: i64,
+        renewal_secs: i64,
+    ) -> Result<QuotaState, StoreError> {
+        let now = now_unix();
+        let mut quotas = lock(&self.quotas);
+        let entry = quotas.entry(key_hash.to_owned()).or_insert((0, 0));
+        if entry.1 > 0 && entry.1 <= now {
+            *entry = (0, 0);
+        }
+        if entry.0 == 0 && renewal_secs > 0 {
+            entry.1 = now + renewal_secs;
+        }
+        entry.0 += 1;
+        Ok(QuotaState {
+            allowed: entry.0 <= max,
+            remaining: (max - entry.0).max(0),
+            resets_at: entry.1,
+        })
+    }
+
+    async fn reset_quota(&self, key_hash: &str) -> Result<(), StoreError> {
+        lock(&self.quotas).remove(key_hash);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rolling_window_counts_accepted_requests_only() {
+        let s = MemoryStore::new();
+        let w = Duration::from_secs(60);
+        assert!(s.rate_hit("k", 2, w).await.unwrap());
+        assert!(s.rate_hit("k", 2, w).await.unwrap());
+        assert!(!s.rate_hit("k", 2, w).await.unwrap());
+        assert!(s.rate_hit("other", 2, w).await.unwrap());
+        // A zero-length window forgets at once.
+        assert!(s.rate_hit("z", 1, Duration::ZERO).await.unwrap());
+        assert!(s.rate_hit("z", 1, Duration::ZERO).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn quota_counts_down_and_resets() {
+        let s = MemoryStore::new();
+        let a = s.quota_hit("k", 2, 3600).await.unwrap();
+        assert!(a.allowed && a.remaining == 1 && a.resets_at > now_unix());
+        let b = s.quota_hit("k", 2, 3600).await.unwrap();
+        assert!(b.allowed && b.remaining == 0 && b.resets_at == a.resets_at);
+        let c = s.quota_hit("k", 2, 3600).await.unwrap();
+        assert!(!c.allowed && c.remaining == 0);
+        s.reset_quota("k").await.unwrap();
+        assert!(s.quota_hit("k", 2, 3600).await.unwrap().allowed);
+    }
+
+    #[tokio::test]
+    async fn create_refuses_an_existing_key_and_delete_reports() {
+        let s = MemoryStore::new();
+        let session = Session::default();
+        assert!(s.create("h", &session).await.unwrap());
+        assert!(!s.create("h", &session).await.unwrap());
+        assert!(s.delete("h").await.unwrap());
+        assert!(!s.delete("h").await.unwrap());
+        assert_eq!(s.get("h").await.unwrap(), None);
+    }
+}
