@@ -1,0 +1,306 @@
+//! The webhook engine against real parts: a loopback receiver (plain and TLS), the real HTTP
+//! transport, the in-memory store and the Redis the test command started.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hookshot_cooldown::{MemoryStore, RedisConfig, RedisStore};
+use hookshot_event::{
+    Event, EventMeta, EventType, KeyFailureMeta, Method, RetryPolicy, TargetUrl, WebhookConfig,
+};
+use hookshot_testkit::receiver::{Receiver, Reply, TestCa};
+use hookshot_transport::{HttpTransport, HttpTransportConfig};
+use hookshot_webhook::{
+    CooldownStore, Dispatcher, DispatcherConfig, EventHandler, EventSink, FailReason, Outcome,
+    Renderer, Routes, Transport, USER_AGENT_VALUE, WebhookHandler,
+};
+
+/// Renders the event's type, path and key as JSON: enough to tell events apart.
+struct JsonRenderer;
+
+impl Renderer for JsonRenderer {
+    fn render(&self, event: &Event) -> hookshot_template::Result<String> {
+        let meta = event.meta.to_json();
+        Ok(serde_json::json!({"event": event.event_type, "path": meta["Path"], "key": meta["Key"]}).to_string())
+    }
+}
+
+fn config(url: &str, method: Method) -> WebhookConfig {
+    WebhookConfig {
+        id: Some("test".into()),
+        name: None,
+        method,
+        target_path: TargetUrl::parse(url).unwrap(),
+        template_path: None,
+        header_map: BTreeMap::new(),
+        event_timeout: 0,
+        request_timeout: None,
+        retry: RetryPolicy::default(),
+        signing_secret: None,
+    }
+}
+
+fn transport() -> Arc<dyn Transport> {
+    Arc::new(HttpTransport::new(HttpTransportConfig::default()).unwrap())
+}
+
+fn memory() -> Arc<dyn CooldownStore> {
+    Arc::new(MemoryStore::new())
+}
+
+fn handler(config: WebhookConfig, store: Arc<dyn CooldownStore>) -> WebhookHandler {
+    WebhookHandler::new(config, Arc::new(JsonRenderer), true, store, transport()).unwrap()
+}
+
+fn auth_failure(key: &str) -> Event {
+    Event::new(
+        EventType::AuthFailure,
+        EventMeta::KeyFailure(KeyFailureMeta {
+            message: "Auth Failure".into(),
+            path: "/orders/".into(),
+            key: key.into(),
+            ..Default::default()
+        }),
+    )
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn sends_header_map_and_defaults() {
+    let rx = Receiver::start().await;
+    let mut c = config(&rx.url("/hooks?team=ops"), Method::Post);
+    c.header_map
+        .insert("X-Tyk-Test-Header".into(), "Tyk v1.BANANA".into());
+    let outcome = handler(c, memory()).handle(&auth_failure("k1")).await;
+    assert_eq!(
+        outcome,
+        Outcome::Delivered {
+            status: 200,
+            attempts: 1
+        }
+    );
+    let req = &rx.wait_for(1, WAIT).await[0];
+    assert_eq!(req.method, http::Method::POST);
+    assert_eq!(req.path, "/hooks?team=ops");
+    assert_eq!(req.header("user-agent"), Some(USER_AGENT_VALUE));
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(req.header("x-tyk-test-header"), Some("Tyk v1.BANANA"));
+    let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+    assert_eq!(body["event"], "AuthFailure");
+    assert_eq!(body["key"], "k1");
+}
+
+#[tokio::test]
+async fn get_and_delete_arrive_without_a_body() {
+    let rx = Receiver::start().await;
+    for method in [Method::Get, Method::Delete] {
+        let outcome = handler(config(&rx.url("/bodyless"), method), memory())
+            .handle(&auth_failure("k"))
+            .await;
+        assert!(outcome.is_delivered(), "{method}: {outcome:?}");
+    }
+    let reqs = rx.wait_for(2, WAIT).await;
+    assert_eq!(reqs[0].method, http::Method::GET);
+    assert_eq!(reqs[1].method, http::Method::DELETE);
+    for r in &reqs {
+        assert!(r.body.is_empty(), "{} carried a body", r.method);
+        assert_eq!(r.header("content-length").unwrap_or("0"), "0");
+    }
+}
+
+async fn cooldown_suppresses_identical_events_only(store: Arc<dyn CooldownStore>) {
+    let rx = Receiver::start().await;
+    let mut c = config(&rx.url("/cool"), Method::Post);
+    c.event_timeout = 60;
+    let h = handler(c, store);
+    assert!(h.handle(&auth_failure("same")).await.is_delivered());
+    assert_eq!(h.handle(&auth_failure("same")).await, Outcome::Suppressed);
+    assert_eq!(h.handle(&auth_failure("same")).await, Outcome::Suppressed);
+    assert!(h.handle(&auth_failure("other")).await.is_delivered());
+    let reqs = rx.wait_for(2, WAIT).await;
+    assert_eq!(reqs.len(), 2);
+}
+
+#[tokio::test]
+async fn cooldown_with_the_memory_store() {
+    cooldown_suppresses_identical_events_only(memory()).await;
+}
+
+#[tokio::test]
+async fn cooldown_with_the_redis_store() {
+    let prefix = format!("webhook-test-{}.", std::process::id());
+    let store =
+        RedisStore::new(RedisConfig::new(hookshot_testkit::redis_url()).with_key_prefix(prefix))
+            .unwrap();
+    cooldown_suppresses_identical_events_only(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn retries_a_failing_receiver_with_the_same_body_and_id() {
+    let rx = Receiver::start().await;
+    rx.push_reply(Reply::status(503));
+    rx.push_reply(Reply::status(429).header("Retry-After", "0"));
+    let mut c = config(&rx.url("/flaky"), Method::Post);
+    c.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff_ms: 10,
+        max_backoff_ms: 50,
+    };
+    c.signing_secret = Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into());
+    let outcome = handler(c, memory()).handle(&auth_failure("k")).await;
+    assert_eq!(
+        outcome,
+        Outcome::Delivered {
+            status: 200,
+            attempts: 3
+        }
+    );
+    let reqs = rx.wait_for(3, WAIT).await;
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs.iter().all(|r| r.body == reqs[0].body));
+    let ids: Vec<_> = reqs
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_owned())
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_times_out() {
+    let rx = Receiver::start().await;
+    rx.set_default_reply(Reply::never());
+    let mut c = config(&rx.url("/silent"), Method::Post);
+    c.request_timeout = Some(1);
+    let outcome = tokio::time::timeout(WAIT, handler(c, memory()).handle(&auth_failure("k")))
+        .await
+        .expect("the handler gave up within its request timeout");
+    assert!(
+        matches!(
+            outcome,
+            Outcome::Failed {
+                reason: FailReason::Timeout,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_address_where_nothing_listens_is_a_connect_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = config(&format!("http://127.0.0.1:{port}/nobody"), Method::Post);
+    let outcome = handler(c, memory()).handle(&auth_failure("k")).await;
+    assert!(
+        matches!(&outcome, Outcome::Failed { reason: FailReason::Connect, detail, .. } if detail.contains("refused")),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn delivers_over_https_to_a_receiver_with_a_private_ca() {
+    let ca = TestCa::new();
+    let rx = Receiver::start_tls(&ca).await;
+    let ca_file = ca.write_ca_file();
+    let transport = HttpTransport::new(HttpTransportConfig {
+        extra_ca_file: Some(ca_file.path().to_path_buf()),
+        ..HttpTransportConfig::default()
+    })
+    .unwrap();
+    let h = WebhookHandler::new(
+        config(&rx.url("/tls"), Method::Post),
+        Arc::new(JsonRenderer),
+        true,
+        memory(),
+        Arc::new(transport),
+    )
+    .unwrap();
+    assert!(rx.url("/tls").starts_with("https://"));
+    assert_eq!(
+        h.handle(&auth_failure("k")).await,
+        Outcome::Delivered {
+            status: 200,
+            attempts: 1
+        }
+    );
+    // Without the CA, the receiver's certificate is refused.
+    let h = handler(config(&rx.url("/tls"), Method::Post), memory());
+    assert!(matches!(
+        h.handle(&auth_failure("k")).await,
+        Outcome::Failed {
+            reason: FailReason::Connect,
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn signatures_verify_with_an_independent_implementation() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let rx = Receiver::start().await;
+    let mut c = config(&rx.url("/signed"), Method::Post);
+    c.signing_secret = Some(secret.into());
+    assert!(
+        handler(c, memory())
+            .handle(&auth_failure("k"))
+            .await
+            .is_delivered()
+    );
+    let req = &rx.wait_for(1, WAIT).await[0];
+    let verifier = standardwebhooks::Webhook::new(secret).unwrap();
+    verifier
+        .verify(&req.body, &req.headers)
+        .expect("the signature verifies");
+    assert!(req.header("webhook-id").unwrap().starts_with("msg_"));
+    // A changed body does not verify.
+    let mut tampered = req.body.to_vec();
+    tampered.push(b' ');
+    assert!(verifier.verify(&tampered, &req.headers).is_err());
+    // Nor does another secret.
+    let other = standardwebhooks::Webhook::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+    assert!(other.verify(&req.body, &req.headers).is_err());
+}
+
+#[tokio::test]
+async fn fire_never_waits_and_counts_the_overflow() {
+    let rx = Receiver::start().await;
+    rx.set_default_reply(Reply::never());
+    let mut c = config(&rx.url("/stuck"), Method::Post);
+    c.request_timeout = Some(60);
+    let mut routes = Routes::new();
+    routes.add_api(
+        "orders",
+        EventType::AuthFailure,
+        Arc::new(handler(c, memory())),
+    );
+    let d = Dispatcher::start(
+        DispatcherConfig {
+            queue_capacity: 1000,
+            concurrency: 32,
+            shutdown_grace: Duration::from_millis(200),
+        },
+        routes,
+    );
+    let event = auth_failure("k").with_api(hookshot_event::ApiRef {
+        id: "orders".into(),
+        ..Default::default()
+    });
+    // 100,000 fires on this task, with no await between them: fire cannot wait on anything.
+    for _ in 0..100_000 {
+        d.fire(event.clone());
+    }
+    let m = d.metrics();
+    assert_eq!(m.fired, 100_000);
+    assert!(m.dropped >= 100_000 - 1000 - 33, "dropped {}", m.dropped);
+    assert_eq!(m.handlers[0].metrics.dropped, m.dropped);
+    // The receiver holds what it got; shutting down abandons the rest at the deadline.
+    let report = d.shutdown().await;
+    assert_eq!(report.abandoned as u64 + m.dropped, 100_000);
+}
