@@ -1,0 +1,301 @@
+//! Shared support of the end-to-end tests: a `hookshot` gateway process on a configuration of a
+//! test's own (in a temporary folder, on a free port), and a small HTTP/1.1 client.
+
+#![allow(dead_code, reason = "each test file uses a part")]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// The admin secret of every test gateway.
+pub const SECRET: &str = "e2e-secret";
+
+/// A folder of a test's own, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "hookshot-e2e-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("apps")).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes `apps/<name>.json`.
+    pub fn write_api(&self, name: &str, def: &Value) {
+        std::fs::write(
+            self.0.join("apps").join(format!("{name}.json")),
+            serde_json::to_string_pretty(def).unwrap(),
+        )
+        .unwrap();
+    }
+
+    pub fn remove_api(&self, name: &str) {
+        std::fs::remove_file(self.0.join("apps").join(format!("{name}.json"))).unwrap();
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A classic API definition.
+pub fn api(id: &str, listen_path: &str, target: &str, events: Value) -> Value {
+    json!({
+        "name": format!("{id} API"),
+        "api_id": id,
+        "org_id": "e2e-org",
+        "active": true,
+        "use_keyless": false,
+        "auth": {"auth_header_name": "Authorization"},
+        "proxy": {"listen_path": listen_path, "target_url": target, "strip_listen_path": true},
+        "event_handlers": {"events": events},
+        "some_field_hookshot_ignores": {"x": 1}
+    })
+}
+
+/// A webhook handler posting to `url` with no cool-down.
+pub fn hook(method: &str, url: &str, event_timeout: u64) -> Value {
+    json!([{"handler_name": "eh_web_hook_handler", "handler_meta": {
+        "method": method, "target_path": url, "event_timeout": event_timeout,
+        "header_map": {"X-E2E": "yes"}
+    }}])
+}
+
+/// The storage section of a gateway on the test command's Redis, with a prefix of its own.
+pub fn redis_storage(prefix: &str) -> Value {
+    let url = hookshot_testkit::redis_url();
+    let rest = url.trim_start_matches("redis://");
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let hostport = rest.split('/').next().unwrap_or(rest);
+    let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "6379"));
+    json!({"type": "redis", "host": host, "port": port.parse::<u16>().unwrap(), "key_prefix": prefix})
+}
+
+/// A running `hookshot` process, killed when dropped.
+pub struct Gateway {
+    pub child: Child,
+    pub addr: String,
+    pub dir: PathBuf,
+}
+
+impl Gateway {
+    /// Writes `conf` (merged over the defaults: loopback, port 0, `apps/`, the test secret) into
+    /// `dir` and starts the gateway on it, waiting until it listens.
+    pub async fn start(dir: &TempDir, conf: Value) -> Gateway {
+        let mut full = json!({
+            "listen_address": "127.0.0.1",
+            "listen_port": 0,
+            "secret": SECRET,
+            "app_path": "apps",
+            "hookshot": {"shutdown_grace_secs": 5}
+        });
+        if let (Some(f), Some(c)) = (full.as_object_mut(), conf.as_object()) {
+            for (k, v) in c {
+                f.insert(k.clone(), v.clone());
+            }
+        }
+        let path = dir.path().join(format!(
+            "hookshot-{}.conf",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::write(&path, serde_json::to_string_pretty(&full).unwrap()).unwrap();
+        let mut child = Command::new(hookshot_testkit::hookshot_bin())
+            .arg("--conf")
+            .arg(&path)
+            .env("RUST_LOG", "warn")
+            .env_remove("HOOKSHOT_SECRET")
+            .env_remove("TYK_GW_SECRET")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("the gateway did not start within 60 s")
+            .unwrap()
+            .expect("the gateway exited before listening");
+        let addr = line
+            .strip_prefix("hookshot: listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Gateway {
+            child,
+            addr,
+            dir: dir.path().to_path_buf(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
+        request(&self.addr, "GET", path, headers, b"").await
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
+        request(&self.addr, method, path, headers, body).await
+    }
+
+    /// An admin call with the secret.
+    pub async fn admin(&self, method: &str, path: &str, body: &Value) -> Answer {
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        request(
+            &self.addr,
+            method,
+            path,
+            &[("x-tyk-authorization", SECRET)],
+            &body,
+        )
+        .await
+    }
+
+    /// Creates a key with `session` and returns it.
+    pub async fn create_key(&self, session: Value) -> String {
+        let a = self.admin("POST", "/tyk/keys/create", &session).await;
+        assert_eq!(a.status, 200, "{}", a.body);
+        a.json()["key"].as_str().unwrap().to_owned()
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+pub async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
+    let fut = async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (n, v) in headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        if !body.is_empty() || method == "POST" || method == "PUT" {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(body).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        parse(&raw)
+    };
+    tokio::time::timeout(Duration::from_secs(30), fut)
+        .await
+        .expect("no answer within 30 s")
+}
+
+fn parse(raw: &[u8]) -> Answer {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"))
+    {
+        body = dechunk(&body);
+    }
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = raw.windows(2).position(|w| w == b"\r\n") {
+        let size = usize::from_str_radix(
+            String::from_utf8_lossy(&raw[..end])
+                .split(';')
+                .next()
+                .unwrap()
+                .trim(),
+            16,
+        )
+        .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&raw[end + 2..end + 2 + size]);
+        raw = &raw[end + 2 + size + 2..];
+    }
+    out
+}
+
+/// Parses a webhook body as JSON.
+pub fn body_json(r: &hookshot_testkit::receiver::Recorded) -> Value {
+    serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("webhook body is not JSON ({e}): {}", r.body_text()))
+}
