@@ -1,15 +1,43 @@
 //! Webhook body templates for Hookshot.
 //!
-//! Templates are liquid; Tyk's Go-syntax templates are recognised and translated, so that templates
-//! written for Tyk render unchanged. A template is parsed once and rendered many times against an
-//! [`Event`](hookshot_event::Event).
+//! A [`Template`] is loaded from a file, a string or the shipped set, parsed once, and rendered
+//! many times against an [`Event`](hookshot_event::Event). Its data is the event's serde form
+//! (`Type`, `Meta.*`, `TimeStamp`, the seed document's `EventType` and `EventMetaData.*`, and
+//! `API.ID` / `API.Name` / `API.OrgID`); a field the event lacks renders as nothing, so one template
+//! serves every event.
+//!
+//! Templates are liquid, with liquid's standard filters and `as_rfc3339`,
+//! `as_rfc3339_from_string` and `json`. Tyk's Go-syntax templates are recognised and translated
+//! (the subset Tyk ships: field paths, `if` / `else if` / `else` / `end`, `eq`, `ne`, `lt`, `le`,
+//! `gt`, `ge`, `and`, `or`, `not`, parentheses, pipes into the two time functions, comments and trim
+//! markers); anything else in them is refused at load with its line and column. Values are escaped
+//! by the template's [`Escaping`]: a `.json` template always renders valid JSON.
+//!
+//! Templates within a common subset (every Go-syntax template, and liquid ones such as the shipped
+//! templates) render through a compiled program that reads the event in place; the liquid crate
+//! renders the rest. [`lint`] renders a template for each event type it is attached to, for the
+//! gateway's start-up check.
 //!
 //! Architecture invariant: this crate knows the event model and liquid, and nothing of HTTP, stores,
 //! async runtimes or the gateway.
 
+mod data;
 mod error;
+mod escape;
+mod filters;
+mod go;
+mod lint;
+mod liquid;
+mod program;
+mod shipped;
+mod template;
+mod view;
 
 pub use error::{Error, Result};
+pub use escape::Escaping;
+pub use lint::{LintError, lint};
+pub use shipped::{SHIPPED, shipped_source};
+pub use template::{Engine, Syntax, Template};
 
 use hookshot_event::Event;
 

@@ -1,0 +1,343 @@
+//! A template: loaded and parsed once, rendered many times.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use hookshot_event::Event;
+
+use crate::error::{Error, Result, line_col};
+use crate::escape::Escaping;
+use crate::filters::HookshotFilter;
+use crate::program::{Program, Stop};
+use crate::shipped::{SHIPPED, shipped_source};
+use crate::view::EventView;
+use crate::{Renderer, go, liquid};
+
+/// The syntax a template is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// Liquid, Hookshot's own syntax.
+    Liquid,
+    /// Tyk's Go template syntax, translated.
+    Go,
+}
+
+/// What renders a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// Hookshot's compiled program: every Go-syntax template, and liquid templates within the
+    /// subset it compiles (which defer to the liquid crate for values outside it).
+    Compiled,
+    /// The liquid crate.
+    Liquid,
+}
+
+/// A webhook body template, parsed once and rendered for many events.
+///
+/// The data is the event's serde form (`Type`, `Meta.*`, `TimeStamp`, `EventType`,
+/// `EventMetaData.*`, `API.ID` / `API.Name` / `API.OrgID` when the event belongs to an API);
+/// a field the event lacks renders as nothing.
+pub struct Template {
+    name: String,
+    escaping: Escaping,
+    syntax: Syntax,
+    is_default: bool,
+    program: Option<Program>,
+    liquid: Option<::liquid::Template>,
+    capacity: usize,
+    /// The source, for the positions of rendering errors.
+    source: Box<str>,
+}
+
+fn parser() -> &'static ::liquid::Parser {
+    static PARSER: OnceLock<::liquid::Parser> = OnceLock::new();
+    PARSER.get_or_init(|| {
+        let mut builder = ::liquid::ParserBuilder::with_stdlib();
+        for f in HookshotFilter::all() {
+            builder = builder.filter(f);
+        }
+        builder
+            .build()
+            .expect("the standard library and Hookshot's filters register")
+    })
+}
+
+/// The line and column liquid's parser reports (` --> 3:7`), if any.
+fn liquid_position(message: &str) -> Option<(usize, usize)> {
+    let rest = &message[message.find("--> ")? + 4..];
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':'))?;
+    let (line, col) = rest[..end].split_once(':')?;
+    Some((line.parse().ok()?, col.parse().ok()?))
+}
+
+impl Template {
+    /// Parses `source`; `name` (a path or a file name) gives the escaping by its extension and
+    /// names the template in errors.
+    pub fn parse(name: impl Into<String>, source: &str) -> Result<Template> {
+        let name = name.into();
+        let escaping = Escaping::for_path(&name);
+        Template::parse_with(name, source, escaping)
+    }
+
+    /// Parses `source` with the given escaping.
+    pub fn parse_with(
+        name: impl Into<String>,
+        source: &str,
+        escaping: Escaping,
+    ) -> Result<Template> {
+        let name = name.into();
+        let capacity = source.len().min(16 * 1024) + 64;
+        if let Some(go_at) = go::detect(source) {
+            if let Some(tag_at) = liquid::first_tag(source) {
+                let (gl, gc) = line_col(source, go_at);
+                let (line, column) = line_col(source, tag_at);
+                return Err(Error::Syntax {
+                    template: name,
+                    line,
+                    column,
+                    message: format!(
+                        "this liquid tag is in a template written in Go's syntax (its action at line {gl}, column {gc}); write the template in one syntax or the other"
+                    ),
+                });
+            }
+            let program = go::compile(source).map_err(|e| match e {
+                go::GoError::Syntax { at, message } => {
+                    let (line, column) = line_col(source, at);
+                    Error::Syntax {
+                        template: name.clone(),
+                        line,
+                        column,
+                        message,
+                    }
+                }
+                go::GoError::Unsupported {
+                    at,
+                    construct,
+                    hint,
+                } => {
+                    let (line, column) = line_col(source, at);
+                    Error::Unsupported {
+                        template: name.clone(),
+                        line,
+                        column,
+                        construct,
+                        hint,
+                    }
+                }
+            })?;
+            return Ok(Template {
+                name,
+                escaping,
+                syntax: Syntax::Go,
+                is_default: false,
+                program: Some(program),
+                liquid: None,
+                capacity,
+                source: source.into(),
+            });
+        }
+
+        let syntax_error = |e: ::liquid::Error| {
+            let message = e.to_string();
+            let (line, column) = liquid_position(&message).unwrap_or((1, 1));
+            Error::Syntax {
+                template: name.clone(),
+                line,
+                column,
+                message: message.trim().replace('\n', "\n    "),
+            }
+        };
+        // The template as written, for errors at the positions the user sees.
+        parser().parse(source).map_err(syntax_error)?;
+        let Some(segs) = liquid::scan(source) else {
+            return Err(Error::Syntax {
+                template: name,
+                line: 1,
+                column: 1,
+                message: "unbalanced `{{` / `{%` delimiters".into(),
+            });
+        };
+        if escaping != Escaping::Raw {
+            for seg in &segs {
+                if let liquid::Seg::Tag {
+                    name: "capture",
+                    at,
+                    ..
+                } = seg
+                {
+                    let (line, column) = line_col(source, *at);
+                    return Err(Error::Unsupported {
+                        template: name,
+                        line,
+                        column,
+                        construct: "{% capture %}".into(),
+                        hint: "in a JSON or markup template every output is escaped, so captured text would be escaped twice; use {% assign %} instead".into(),
+                    });
+                }
+            }
+        }
+        let escaped = liquid::with_escaping(source, &segs, escaping);
+        let template = parser().parse(&escaped).map_err(syntax_error)?;
+        Ok(Template {
+            program: liquid::compile(&segs, escaping),
+            name,
+            escaping,
+            syntax: Syntax::Liquid,
+            is_default: false,
+            liquid: Some(template),
+            capacity,
+            source: source.into(),
+        })
+    }
+
+    /// Reads and parses the template at `path`.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Template> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: name.clone(),
+            source,
+        })?;
+        Template::parse(name, &source)
+    }
+
+    /// The shipped template `name` (see [`SHIPPED`]; a leading `templates/` is accepted).
+    /// `default_webhook.json` is the default template.
+    pub fn shipped(name: &str) -> Result<Template> {
+        let source = shipped_source(name).ok_or_else(|| Error::NotShipped {
+            name: name.to_owned(),
+            available: SHIPPED.join(", "),
+        })?;
+        let file = name.strip_prefix("templates/").unwrap_or(name);
+        let mut template = Template::parse(file, source)?;
+        template.is_default = file == "default_webhook.json";
+        Ok(template)
+    }
+
+    /// The default template (the shipped `default_webhook.json`), used when a handler names none.
+    pub fn default_webhook() -> Template {
+        Template::shipped("default_webhook.json").expect("the shipped default template parses")
+    }
+
+    /// The template at the file path `spec`, or, when there is no such file, the shipped template
+    /// of that name (`slack.json`, `templates/default_webhook.json`).
+    pub fn load(spec: &str) -> Result<Template> {
+        let path = Path::new(spec);
+        if !path.exists() && shipped_source(spec).is_some() {
+            return Template::shipped(spec);
+        }
+        Template::from_file(path)
+    }
+
+    /// The template's name: its path, or the shipped template's file name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How values are escaped.
+    pub fn escaping(&self) -> Escaping {
+        self.escaping
+    }
+
+    /// The syntax it is written in.
+    pub fn syntax(&self) -> Syntax {
+        self.syntax
+    }
+
+    /// Whether this is the default template.
+    pub fn is_default(&self) -> bool {
+        self.is_default
+    }
+
+    /// What renders it.
+    pub fn engine(&self) -> Engine {
+        if self.program.is_some() {
+            Engine::Compiled
+        } else {
+            Engine::Liquid
+        }
+    }
+
+    /// The `Content-Type` Tyk sends with the body: `application/json` for the default template and
+    /// JSON templates, none otherwise (a handler's headers may set one).
+    pub fn content_type(&self) -> Option<&'static str> {
+        (self.is_default || self.escaping == Escaping::Json).then_some("application/json")
+    }
+
+    /// The body for `event`.
+    pub fn render(&self, event: &Event) -> Result<String> {
+        let mut out = String::with_capacity(self.capacity);
+        self.render_to(event, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the body for `event` to `out` (left as it was on error).
+    pub fn render_to(&self, event: &Event, out: &mut String) -> Result<()> {
+        let start = out.len();
+        if let Some(program) = &self.program {
+            match program.render(event, self.escaping, out) {
+                Ok(()) => return Ok(()),
+                Err(Stop::Error { at, message }) => {
+                    out.truncate(start);
+                    let (line, column) = self.position(at);
+                    return Err(
+                        self.render_error(format!("line {line}, column {column}: {message}"))
+                    );
+                }
+                Err(Stop::Defer) => out.truncate(start),
+            }
+        }
+        self.render_liquid(event, out)
+    }
+
+    /// Renders through the liquid crate even where the compiled program would; `None` for Go-syntax
+    /// templates. Tests and benchmarks compare the two.
+    pub fn render_with_liquid(&self, event: &Event) -> Option<Result<String>> {
+        self.liquid.as_ref()?;
+        let mut out = String::new();
+        Some(self.render_liquid(event, &mut out).map(|()| out))
+    }
+
+    fn render_liquid(&self, event: &Event, out: &mut String) -> Result<()> {
+        let Some(template) = &self.liquid else {
+            return Err(self.render_error("no liquid template to render".into()));
+        };
+        let mut buf = Vec::with_capacity(self.capacity);
+        template
+            .render_to(&mut buf, &EventView::new(event))
+            .map_err(|e| self.render_error(e.to_string().trim().replace('\n', " ")))?;
+        let text = String::from_utf8(buf)
+            .map_err(|_| self.render_error("the body is not UTF-8".into()))?;
+        out.push_str(&text);
+        Ok(())
+    }
+
+    fn render_error(&self, message: String) -> Error {
+        Error::Render {
+            template: self.name.clone(),
+            message,
+        }
+    }
+
+    fn position(&self, at: usize) -> (usize, usize) {
+        line_col(&self.source, at)
+    }
+}
+
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Template")
+            .field("name", &self.name)
+            .field("escaping", &self.escaping)
+            .field("syntax", &self.syntax)
+            .field("is_default", &self.is_default)
+            .field("engine", &self.engine())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Renderer for Template {
+    fn render(&self, event: &Event) -> Result<String> {
+        Template::render(self, event)
+    }
+}
