@@ -126,6 +126,25 @@ impl Table {
         }
     }
 
+    /// The expiry of `key`, when stored (expired or not).
+    fn find(&self, key: &[u8; 16], hash: u64) -> Option<u64> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.mask();
+        let mut i = hash as usize & mask;
+        loop {
+            let slot = &self.slots[i];
+            if slot.expires == 0 {
+                return None;
+            }
+            if slot.key == *key {
+                return Some(slot.expires);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Rebuilds the table with its live entries only, at the smallest size that leaves room for
     /// `extra` more at a load of at most one half.
     fn rebuild(&mut self, hasher: Hasher, now: u64, extra: usize) -> usize {
@@ -245,6 +264,16 @@ impl MemoryStore {
             table.held += 1;
             Claim::Held
         }
+    }
+
+    /// The time left on the claim of `checksum`, or `None` when it is not held.
+    pub fn remaining(&self, checksum: &Checksum) -> Option<Duration> {
+        let key = &checksum.0;
+        let hash = self.hasher.hash(key);
+        let table = self.shard(hash);
+        let expires = table.find(key, hash)?;
+        let now = self.now();
+        (expires > now).then(|| Duration::from_millis(expires - now))
     }
 
     /// Stored entries, expired ones not yet reclaimed included.
@@ -393,18 +422,7 @@ mod tests {
     }
 
     fn holds(t: &Table, h: Hasher, c: &Checksum, now: u64) -> bool {
-        let mask = t.mask();
-        let mut i = h.hash(&c.0) as usize & mask;
-        loop {
-            let s = t.slots[i];
-            if s.expires == 0 {
-                return false;
-            }
-            if s.key == c.0 {
-                return s.expires > now;
-            }
-            i = (i + 1) & mask;
-        }
+        t.find(&c.0, h.hash(&c.0)).is_some_and(|e| e > now)
     }
 
     #[test]

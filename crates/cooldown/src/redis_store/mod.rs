@@ -150,6 +150,16 @@ impl RedisStore {
         self.inner.current().is_some()
     }
 
+    /// How many connections the store has made: 1 after the first claim, one more after each
+    /// reconnect.
+    pub fn connections(&self) -> u64 {
+        self.inner
+            .link
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation
+    }
+
     /// What the store has answered so far.
     pub fn stats(&self) -> ClaimStats {
         let i = &self.inner;
@@ -267,12 +277,22 @@ impl Inner {
             Err(e) => {
                 if e.is_unrecoverable_error() {
                     self.drop_connection(generation);
+                } else if e.is_timeout() {
+                    // The connection's own response timeout (the claim's limit) came first.
+                    self.unanswered(generation, &unanswered);
                 }
                 return Err(e);
             }
         };
         unanswered.store(0, Ordering::Relaxed);
         Ok(won)
+    }
+
+    /// A claim sent on connection `generation` got no answer in time; a few in a row drop it.
+    fn unanswered(self: &Arc<Self>, generation: u64, unanswered: &AtomicU32) {
+        if unanswered.fetch_add(1, Ordering::Relaxed) + 1 >= UNANSWERED_BEFORE_RECONNECT {
+            self.drop_connection(generation);
+        }
     }
 
     fn answered(&self) {
@@ -389,10 +409,7 @@ impl CooldownStore for RedisStore {
             Err(_elapsed) => match sent_on {
                 Some((generation, unanswered)) => {
                     inner.errors.fetch_add(1, Ordering::Relaxed);
-                    if unanswered.fetch_add(1, Ordering::Relaxed) + 1 >= UNANSWERED_BEFORE_RECONNECT
-                    {
-                        inner.drop_connection(generation);
-                    }
+                    inner.unanswered(generation, &unanswered);
                     inner.failed(&Failure::NoAnswer(limit))
                 }
                 None => inner.failed(&Failure::NotConnected(limit)),
