@@ -14,6 +14,8 @@ use hookshot_webhook::{
     Transport, WebhookHandler,
 };
 
+use hookshot_template::{Template, lint};
+
 use crate::api::ApiSet;
 use crate::config::LoadedConfig;
 
@@ -88,10 +90,40 @@ impl Events {
     }
 }
 
-/// The cool-down store the configuration's `storage` names.
+/// The cool-down store the configuration's `storage` names: in memory, or Tyk's
+/// `webhook.cache.<md5>` keys on the same Redis as keys and limits (so an event fired on two nodes
+/// is delivered once), with `hookshot.fail_open` deciding what happens while Redis is down.
 pub fn cooldown_store(loaded: &LoadedConfig) -> Result<Arc<dyn CooldownStore>, ConfigErrors> {
-    let _ = loaded;
-    Ok(Arc::new(hookshot_cooldown::MemoryStore::new()))
+    match loaded.config.storage.kind {
+        crate::config::StorageType::Memory => Ok(Arc::new(hookshot_cooldown::MemoryStore::new())),
+        #[cfg(feature = "redis")]
+        crate::config::StorageType::Redis => {
+            let policy = if loaded.config.hookshot.fail_open {
+                hookshot_cooldown::FailurePolicy::FailOpen
+            } else {
+                hookshot_cooldown::FailurePolicy::FailClosed
+            };
+            let config = hookshot_cooldown::RedisConfig::new(loaded.config.storage.redis_url())
+                .with_failure_policy(policy);
+            hookshot_cooldown::RedisStore::new(config)
+                .map(|s| Arc::new(s) as Arc<dyn CooldownStore>)
+                .map_err(|e| {
+                    ConfigError::new(
+                        Location::file(&loaded.name).field("storage"),
+                        e.to_string(),
+                        "expected Redis settings the cool-down store accepts",
+                    )
+                    .into()
+                })
+        }
+        #[cfg(not(feature = "redis"))]
+        crate::config::StorageType::Redis => Err(ConfigError::new(
+            Location::file(&loaded.name).field("storage.type"),
+            "found \"redis\", but this binary was built without the `redis` feature",
+            "expected \"memory\"",
+        )
+        .into()),
+    }
 }
 
 /// The HTTP transport of the `hookshot` section.
@@ -145,6 +177,7 @@ pub fn routes(
                 HandlerConfig::Webhook(config) => renderer(
                     loaded,
                     config.template_path.as_deref(),
+                    event,
                     &here,
                 )
                 .and_then(|(r, json)| {
@@ -183,23 +216,56 @@ pub fn routes(
     errors.into_result(routes)
 }
 
-/// The renderer for a handler's `template_path` (`None`: the default template), and whether its
-/// body is JSON.
+/// The renderer for a handler's `template_path` (`None`: the shipped default template), and
+/// whether its body is JSON. A relative path is looked up beside the configuration file, then in
+/// `template_path`, then among the shipped templates; the template is linted against the event it
+/// is attached to, so a template that cannot render it stops the start.
 fn renderer(
     loaded: &LoadedConfig,
     template_path: Option<&str>,
+    event: &hookshot_event::EventType,
     at: &Location,
 ) -> Result<(Arc<dyn Renderer>, bool), ConfigError> {
-    let _ = (loaded, at);
-    let json = template_path.is_none_or(|p| p.ends_with(".json"));
-    Ok((Arc::new(EventJson), json))
-}
-
-/// Renders an event as its own JSON form (`Type`, `Meta`, `TimeStamp`, `API`).
-struct EventJson;
-
-impl Renderer for EventJson {
-    fn render(&self, event: &hookshot_webhook::Event) -> hookshot_template::Result<String> {
-        Ok(event.to_json().to_string())
+    let bad = |found: String, expected: &str| {
+        ConfigError::new(
+            at.clone().field("handler_meta.template_path"),
+            found,
+            expected,
+        )
+    };
+    let template = match template_path {
+        None => Template::default_webhook(),
+        Some(spec) => {
+            let path = std::path::Path::new(spec);
+            let candidates = [
+                loaded.base_dir.as_ref().map(|b| b.join(path)),
+                loaded.template_dir().map(|d| d.join(path)),
+                loaded
+                    .template_dir()
+                    .and_then(|d| path.file_name().map(|f| d.join(f))),
+            ];
+            let found = candidates.into_iter().flatten().find(|p| p.is_file());
+            let result = match found {
+                Some(file) => Template::from_file(file),
+                None => Template::load(spec),
+            };
+            result.map_err(|e| {
+                bad(
+                    format!("found {spec:?}, which cannot be used ({e})"),
+                    "expected a readable template file (beside the configuration or in `template_path`) or a shipped template name",
+                )
+            })?
+        }
+    };
+    if let Some(problem) = lint(&template, std::slice::from_ref(event))
+        .into_iter()
+        .next()
+    {
+        return Err(bad(
+            format!("the template {} {}", template.name(), problem.problem),
+            "expected a template that renders this event",
+        ));
     }
+    let json = template.content_type().is_some();
+    Ok((Arc::new(template), json))
 }

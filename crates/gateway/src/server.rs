@@ -157,6 +157,31 @@ pub struct Running {
     pub listener: TcpListener,
     /// Its address.
     pub addr: SocketAddr,
+    signals: Signals,
+}
+
+/// The signals a running gateway reacts to, registered before it announces that it listens so
+/// that none sent right after is missed.
+struct Signals {
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn register() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                hup: signal(SignalKind::hangup()).ok(),
+                term: signal(SignalKind::terminate()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
 }
 
 /// Builds the gateway of `loaded` and binds its listener; configuration mistakes (in the
@@ -208,6 +233,7 @@ pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
         events,
         listener,
         addr,
+        signals: Signals::register(),
     })
 }
 
@@ -219,13 +245,13 @@ pub async fn run(running: Running, grace: Duration) {
         gateway,
         events,
         listener,
+        signals,
         ..
     } = running;
     #[cfg(unix)]
-    {
-        let gw = gateway.clone();
-        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        {
+    let term = {
+        if let Some(mut hup) = signals.hup {
+            let gw = gateway.clone();
             tokio::spawn(async move {
                 while hup.recv().await.is_some() {
                     tracing::info!("SIGHUP: reloading API definitions");
@@ -233,29 +259,39 @@ pub async fn run(running: Running, grace: Duration) {
                 }
             });
         }
-    }
-    serve(listener, gateway, shutdown_signal(), grace).await;
+        signals.term
+    };
+    #[cfg(not(unix))]
+    let term = {
+        let _ = signals;
+        None::<()>
+    };
+    serve(listener, gateway, shutdown_signal(term), grace).await;
     events.shutdown().await;
     tracing::info!("stopped");
 }
 
-async fn shutdown_signal() {
+#[cfg(unix)]
+async fn shutdown_signal(term: Option<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    #[cfg(unix)]
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
+        match term {
+            Some(mut s) => {
                 s.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            None => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
     tokio::select! {
         () = ctrl_c => tracing::info!("ctrl-c: shutting down"),
         () = term => tracing::info!("SIGTERM: shutting down"),
     }
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal(_term: Option<()>) {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("ctrl-c: shutting down");
 }
