@@ -610,11 +610,19 @@ pub(crate) fn compile(src: &str) -> Result<Program, GoError> {
             i: 0,
             end_at: at,
         };
-        c.check()?;
         let keyword = match c.peek() {
             Some((Tok::Ident(k), kat)) => Some((k.as_str(), *kat)),
             _ => None,
         };
+        if !matches!(
+            keyword,
+            Some((
+                "range" | "with" | "define" | "template" | "block" | "break" | "continue",
+                _
+            ))
+        ) {
+            c.check()?;
+        }
         match keyword {
             Some(("if", _)) => {
                 c.i += 1;
@@ -715,7 +723,7 @@ impl Cursor<'_> {
 
 /// Whether `src` is written in Go's template syntax rather than liquid: some action `{{ ... }}`
 /// (after an optional `-` trim marker) starts with `.`, `$`, `(` or a comment `/*`; or is exactly
-/// `else` or `end`; or has a word followed, before any `|`, by a second operand, as Go keywords and
+/// `else`, `end`, `break` or `continue`; or has a word followed, before any `|`, by a second operand, as Go keywords and
 /// function calls do (`{{if .X}}`, `{{eq .A "b"}}`) and a liquid output never can.
 /// Returns the offset of the first such action.
 pub(crate) fn detect(src: &str) -> Option<usize> {
@@ -739,7 +747,7 @@ pub(crate) fn detect(src: &str) -> Option<usize> {
         let after = src[word_end..].trim_start_matches(GO_SPACE);
         let closes = after.starts_with("}}") || after.starts_with("-}}");
         if !word.is_empty() {
-            if matches!(word, "else" | "end") && closes {
+            if matches!(word, "else" | "end" | "break" | "continue") && closes {
                 return Some(open);
             }
             let spaced = word_end < src.len() && is_space(b[word_end]);

@@ -62,12 +62,56 @@ fn parser() -> &'static ::liquid::Parser {
     })
 }
 
-/// The line and column liquid's parser reports (` --> 3:7`), if any.
-fn liquid_position(message: &str) -> Option<(usize, usize)> {
-    let rest = &message[message.find("--> ")? + 4..];
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == ':'))?;
-    let (line, col) = rest[..end].split_once(':')?;
-    Some((line.parse().ok()?, col.parse().ok()?))
+/// The position and a one-line message of a liquid parse error: liquid reports pest's
+/// ` --> 3:7 ... = expected Identifier` for syntax errors, and `Unknown filter` with context lines
+/// (`requested filter=nope`) for unknown names, whose position is looked up in the source.
+fn liquid_error(source: &str, message: &str) -> (usize, usize, String) {
+    let message = message.strip_prefix("liquid:").unwrap_or(message).trim();
+    let mut position = None;
+    if let Some(i) = message.find("--> ") {
+        let rest = &message[i + 4..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == ':'))
+            .unwrap_or(rest.len());
+        if let Some((l, c)) = rest[..end].split_once(':') {
+            position = l.parse().ok().zip(c.parse().ok());
+        }
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut requested = None;
+    for line in message.lines() {
+        let line = line.trim();
+        if let Some(m) = line.strip_prefix("= ") {
+            parts.push(m.trim_end_matches('.').to_owned());
+        } else if let Some((key, value)) = line.split_once('=') {
+            if key.starts_with("requested") {
+                parts.push(format!("{key} `{value}`"));
+                requested = Some((key.to_owned(), value.to_owned()));
+            }
+        } else if !line.is_empty()
+            && !line.starts_with("-->")
+            && !line.starts_with('|')
+            && !line.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && line != "with:"
+        {
+            parts.push(line.trim_end_matches('.').to_owned());
+        }
+    }
+    let position = position.or_else(|| {
+        // An unknown filter or tag: where its name first appears after `|` or `{%`.
+        let (key, name) = requested?;
+        let offset = if key.contains("filter") {
+            source
+                .match_indices(name.as_str())
+                .find(|(i, _)| source[..*i].trim_end().ends_with('|'))
+                .map(|(i, _)| i)
+        } else {
+            source.find(name.as_str())
+        }?;
+        Some(line_col(source, offset))
+    });
+    let (line, column) = position.unwrap_or((1, 1));
+    (line, column, parts.join(": "))
 }
 
 impl Template {
@@ -138,13 +182,12 @@ impl Template {
         }
 
         let syntax_error = |e: ::liquid::Error| {
-            let message = e.to_string();
-            let (line, column) = liquid_position(&message).unwrap_or((1, 1));
+            let (line, column, message) = liquid_error(source, &e.to_string());
             Error::Syntax {
                 template: name.clone(),
                 line,
                 column,
-                message: message.trim().replace('\n', "\n    "),
+                message,
             }
         };
         // The template as written, for errors at the positions the user sees.
