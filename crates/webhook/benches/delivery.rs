@@ -1,0 +1,268 @@
+//! End-to-end deliveries per second: distinct events fired into a `Dispatcher` whose webhook handler
+//! renders Hookshot's default template, checksums, claims a cool-down (memory, then Redis) and posts
+//! through `HttpTransport` with 32 in flight to a loopback receiver; beside a raw hyper-util client
+//! posting the same number of pre-rendered bodies with 32 in flight, to the same receiver, in the
+//! same run. Rounds come in pairs, alternating which goes first; rates are medians of rounds and the
+//! ratio the median of the pairs' ratios. The process's peak memory is reported at the end.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hookshot_cooldown::{CooldownStore, MemoryStore, RedisConfig, RedisStore};
+use hookshot_event::{
+    ApiRef, Event, EventMeta, EventType, KeyFailureMeta, Method, RetryPolicy, TargetUrl,
+    WebhookConfig,
+};
+use hookshot_template::{Renderer, Template};
+use hookshot_testkit::bench::{self, Table};
+use hookshot_testkit::receiver::Receiver;
+use hookshot_transport::{HttpTransport, HttpTransportConfig};
+use hookshot_webhook::{
+    Dispatcher, DispatcherConfig, EventHandler, EventSink, Routes, WebhookHandler,
+};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+const IN_FLIGHT: usize = 32;
+const EVENTS_PER_ROUND: usize = 10_000;
+const PAIRS: usize = 6;
+
+fn event(i: usize, run: u64) -> Event {
+    Event::new(
+        EventType::AuthFailure,
+        EventMeta::KeyFailure(KeyFailureMeta {
+            message: "Auth Failure".into(),
+            originating_request: "R0VUIC9vcmRlcnMvIEhUVFAvMS4x".into(),
+            path: format!("/orders/{i}"),
+            origin: "203.0.113.7".into(),
+            key: format!("key-{run}-{i}"),
+        }),
+    )
+    .with_api(ApiRef {
+        id: "orders".into(),
+        name: "Orders API".into(),
+        org_id: "acme".into(),
+    })
+}
+
+fn handler_config(url: &str) -> WebhookConfig {
+    WebhookConfig {
+        id: Some("bench".into()),
+        name: None,
+        method: Method::Post,
+        target_path: TargetUrl::parse(url).expect("the receiver's URL"),
+        template_path: None,
+        header_map: [("X-Tyk-Test-Header".to_owned(), "Tyk v1.BANANA".to_owned())].into(),
+        event_timeout: 60,
+        request_timeout: None,
+        retry: RetryPolicy::default(),
+        signing_secret: None,
+    }
+}
+
+/// Fires `EVENTS_PER_ROUND` distinct events (built beforehand, as the raw client's bodies are
+/// rendered beforehand) and waits until all are delivered; events per second.
+async fn engine_round(dispatcher: &Dispatcher, handler: &WebhookHandler, run: u64) -> f64 {
+    let events: Vec<Event> = (0..EVENTS_PER_ROUND).map(|i| event(i, run)).collect();
+    let before = handler.metrics().snapshot().delivered;
+    let started = Instant::now();
+    for e in events {
+        dispatcher.fire(e);
+    }
+    loop {
+        let m = handler.metrics().snapshot();
+        assert_eq!(
+            (m.dropped, m.failed_total(), m.suppressed),
+            (0, 0, 0),
+            "every event must be delivered"
+        );
+        if m.delivered >= before + EVENTS_PER_ROUND as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    EVENTS_PER_ROUND as f64 / started.elapsed().as_secs_f64()
+}
+
+type RawClient = Client<HttpConnector, Full<Bytes>>;
+
+/// Posts the pre-rendered bodies with `IN_FLIGHT` workers; posts per second.
+async fn raw_round(client: &RawClient, url: &http::Uri, bodies: &Arc<Vec<Bytes>>) -> f64 {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..IN_FLIGHT {
+        let (client, url, bodies, next) =
+            (client.clone(), url.clone(), bodies.clone(), next.clone());
+        workers.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= bodies.len() {
+                    break;
+                }
+                let mut request = http::Request::new(Full::new(bodies[i].clone()));
+                *request.method_mut() = http::Method::POST;
+                *request.uri_mut() = url.clone();
+                let headers = request.headers_mut();
+                headers.insert(
+                    "user-agent",
+                    hookshot_webhook::USER_AGENT_VALUE.parse().unwrap(),
+                );
+                headers.insert("content-type", "application/json".parse().unwrap());
+                headers.insert("x-tyk-test-header", "Tyk v1.BANANA".parse().unwrap());
+                let response = client.request(request).await.expect("an answer");
+                assert!(response.status().is_success());
+                response.into_body().collect().await.expect("the body");
+            }
+        });
+    }
+    while let Some(done) = workers.join_next().await {
+        done.expect("a worker");
+    }
+    bodies.len() as f64 / started.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The process's peak resident memory, from /proc (Linux).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+struct Setup {
+    name: &'static str,
+    store: Arc<dyn CooldownStore>,
+    target: f64,
+}
+
+async fn run() {
+    let receiver = Receiver::start_fast().await;
+    let url = receiver.url("/hook");
+    let template = Arc::new(Template::default_webhook());
+    let transport =
+        Arc::new(HttpTransport::new(HttpTransportConfig::default()).expect("a transport"));
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    let raw: RawClient = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .pool_timer(TokioTimer::new())
+        .build(http);
+    let raw_url: http::Uri = url.parse().unwrap();
+    let bodies: Arc<Vec<Bytes>> = Arc::new(
+        (0..EVENTS_PER_ROUND)
+            .map(|i| Bytes::from(template.render(&event(i, 0)).expect("a body")))
+            .collect(),
+    );
+
+    let redis_url = std::env::var("REDIS_URL").ok();
+    let mut setups = vec![Setup {
+        name: "memory store",
+        store: Arc::new(MemoryStore::new()),
+        target: 0.8,
+    }];
+    match &redis_url {
+        Some(u) => setups.push(Setup {
+            name: "Redis store",
+            store: Arc::new(
+                RedisStore::new(
+                    RedisConfig::new(u.clone())
+                        .with_key_prefix(format!("bench.{}.", std::process::id())),
+                )
+                .expect("a Redis store"),
+            ),
+            target: 0.6,
+        }),
+        None => {
+            eprintln!("REDIS_URL is not set: the Redis rows are left out (run `cargo xtask bench`)")
+        }
+    }
+
+    let mut table = Table::new(format!(
+        "hookshot-webhook: distinct AuthFailure events fired → default template → checksum → \
+         cool-down claim → POST, {IN_FLIGHT} in flight, {PAIRS} pairs of rounds of {EVENTS_PER_ROUND}"
+    ));
+    let mut run_id = 1u64;
+    let started = Instant::now();
+    for setup in setups {
+        let handler = Arc::new(
+            WebhookHandler::new(
+                handler_config(&url),
+                template.clone() as Arc<dyn Renderer>,
+                true,
+                setup.store.clone(),
+                transport.clone(),
+            )
+            .expect("a handler"),
+        );
+        let mut routes = Routes::new();
+        routes.add_api("orders", EventType::AuthFailure, handler.clone());
+        let dispatcher = Dispatcher::start(
+            DispatcherConfig {
+                queue_capacity: EVENTS_PER_ROUND,
+                concurrency: IN_FLIGHT,
+                shutdown_grace: Duration::from_secs(5),
+            },
+            routes,
+        );
+        // Warm up both paths.
+        engine_round(&dispatcher, &handler, run_id).await;
+        run_id += 1;
+        raw_round(&raw, &raw_url, &bodies).await;
+        let (mut engine, mut rawr, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for pair in 0..PAIRS {
+            let (e, r) = if pair % 2 == 0 {
+                let e = engine_round(&dispatcher, &handler, run_id).await;
+                (e, raw_round(&raw, &raw_url, &bodies).await)
+            } else {
+                let r = raw_round(&raw, &raw_url, &bodies).await;
+                (engine_round(&dispatcher, &handler, run_id).await, r)
+            };
+            run_id += 1;
+            engine.push(e);
+            rawr.push(r);
+            ratios.push(e / r);
+        }
+        dispatcher.shutdown().await;
+        let ratio = median(ratios);
+        table.row(
+            format!("deliveries/s, {}", setup.name),
+            bench::per_sec(median(engine)),
+            format!("{} (raw hyper-util)", bench::per_sec(median(rawr))),
+            format!("{ratio:.2}x"),
+            bench::verdict(&format!("≥ {}x", setup.target), ratio >= setup.target),
+        );
+    }
+    table.row(
+        "peak resident memory of this process",
+        peak_rss(),
+        "-",
+        "-",
+        "-",
+    );
+    println!("{}", table.render());
+    println!("({:.1} s in all)", started.elapsed().as_secs_f64());
+}
+
+fn main() {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime")
+        .block_on(run());
+}
