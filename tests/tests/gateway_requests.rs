@@ -257,3 +257,49 @@ async fn keyless_apis_pass_and_unreachable_upstreams_are_502() {
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_failures_within_the_cool_down_send_one_webhook_and_another_after_it() {
+    let upstream = Receiver::start().await;
+    let hooks = Receiver::start().await;
+    let dir = TempDir::new("cooldown");
+    let events = json!({"AuthFailure": hook("POST", &hooks.url("/hook/auth"), 1)});
+    dir.write_api(
+        "orders",
+        &api("orders", "/orders/", &upstream.url("/"), events),
+    );
+    let gw = Gateway::start(&dir, json!({})).await;
+    for _ in 0..3 {
+        assert_eq!(
+            gw.get("/orders/x", &[("Authorization", "same-bad-key")])
+                .await
+                .status,
+            403
+        );
+    }
+    hooks.wait_for(1, WAIT).await;
+    let mut suppressed = false;
+    for _ in 0..100 {
+        let metrics = gw.get("/metrics", &[]).await.body;
+        if metrics
+            .contains("hookshot_webhook_suppressed_total{api=\"orders\",event=\"AuthFailure\"")
+        {
+            suppressed = metrics.lines().any(|l| {
+                l.starts_with("hookshot_webhook_suppressed_total{api=\"orders\"")
+                    && l.ends_with(" 2")
+            });
+        }
+        if suppressed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(suppressed, "two of three identical failures are suppressed");
+    assert_eq!(hooks.requests().len(), 1);
+    // After the one-second window the same failure is delivered again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    gw.get("/orders/x", &[("Authorization", "same-bad-key")])
+        .await;
+    let got = hooks.wait_for(2, WAIT).await;
+    assert_eq!(got[0].body, got[1].body);
+}
