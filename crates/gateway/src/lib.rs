@@ -24,6 +24,7 @@ mod fields;
 pub mod listen;
 pub mod metrics;
 pub mod proxy;
+pub mod render;
 pub mod server;
 pub mod session;
 pub mod store;

@@ -46,6 +46,22 @@ enum Command {
         #[arg(long)]
         secret: Option<String>,
     },
+    /// Print the body a template renders for an event, exactly as it would be sent.
+    Render {
+        /// The template: a file path, or the name of a shipped template (`slack.json`, ...).
+        #[arg(long)]
+        template: String,
+        /// An event file in the event JSON shape (`{"Type": ..., "Meta": {...}}`).
+        #[arg(
+            long,
+            required_unless_present = "event_type",
+            conflicts_with = "event_type"
+        )]
+        event: Option<PathBuf>,
+        /// Render the built-in sample event of this type instead (`AuthFailure`, `HostDown`, ...).
+        #[arg(long)]
+        event_type: Option<String>,
+    },
 }
 
 fn init_logs(format: LogFormat) {
@@ -104,6 +120,32 @@ fn main() -> ExitCode {
         Some(Command::Listen { port, secret }) => {
             init_logs(flag_format.unwrap_or_default());
             listen(port, secret)
+        }
+        Some(Command::Render {
+            template,
+            event,
+            event_type,
+        }) => {
+            use hookshot_gateway::render::{EventSource, render};
+            use std::io::Write as _;
+            let source = match (&event, &event_type) {
+                (Some(file), _) => EventSource::File(file),
+                (None, Some(name)) => EventSource::Sample(name),
+                (None, None) => return ExitCode::from(2),
+            };
+            match render(&template, source) {
+                Ok(body) => {
+                    let mut out = std::io::stdout().lock();
+                    match out.write_all(body.as_bytes()).and_then(|()| out.flush()) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(_) => ExitCode::FAILURE,
+                    }
+                }
+                Err(e) => {
+                    eprintln!("hookshot render: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Some(Command::Run) | None => {
             let loaded = match &cli.conf {
