@@ -6,14 +6,16 @@
 //! When the connection breaks (a connection error, or three claims in a row that got no answer in
 //! time, which catches a server that vanished without closing the socket), it is dropped and a
 //! background task reconnects with backoff (50 ms doubling to 1 s) until it succeeds. No claim
-//! ever waits longer than `claim_timeout`: past it the failure policy answers.
+//! ever waits longer than `claim_timeout`: past it the failure policy answers. On a working
+//! connection that limit is the connection's own response timeout, so a claim costs no timer of
+//! its own beyond what a plain command on the same connection settings costs.
 
 mod config;
 mod failure_log;
 
 pub use config::{FailurePolicy, RedisConfig};
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
@@ -27,7 +29,9 @@ use crate::{Checksum, Claim, ClaimStats, CooldownStore};
 use failure_log::FailureLog;
 
 /// Claims in a row without an answer after which the connection is taken for dead.
-const UNANSWERED_BEFORE_RECONNECT: u32 = 3;
+const UNANSWERED_BEFORE_RECONNECT: u64 = 3;
+/// The count half of [`Inner::unanswered`].
+const COUNT: u64 = 0xffff_ffff;
 const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// The longest window Redis is asked for (about 136 years).
@@ -47,6 +51,9 @@ struct Inner {
     client: Client,
     connection_config: AsyncConnectionConfig,
     link: RwLock<Link>,
+    /// Claims in a row that got no answer in time: the connection's generation (low 32 bits) in
+    /// the high half, the count in the low half.
+    unanswered: AtomicU64,
     /// Woken when a connection is installed.
     connected: Notify,
     /// Whether a reconnect task is running.
@@ -63,8 +70,6 @@ struct Link {
     /// connection does not drop a new one.
     generation: u64,
     connection: Option<MultiplexedConnection>,
-    /// Claims in a row sent on this connection that got no answer in time.
-    unanswered: Arc<AtomicU32>,
 }
 
 /// Why a claim could not be answered.
@@ -123,8 +128,8 @@ impl RedisStore {
                 link: RwLock::new(Link {
                     generation: 0,
                     connection: None,
-                    unanswered: Arc::new(AtomicU32::new(0)),
                 }),
+                unanswered: AtomicU64::new(0),
                 connected: Notify::new(),
                 connecting: AtomicBool::new(false),
                 won: AtomicU64::new(0),
@@ -192,15 +197,15 @@ fn ex_seconds(window: Duration) -> u64 {
 
 impl Inner {
     /// The installed connection, if any.
-    fn current(&self) -> Option<(u64, MultiplexedConnection, Arc<AtomicU32>)> {
+    fn current(&self) -> Option<(u64, MultiplexedConnection)> {
         let link = self.link.read().unwrap_or_else(PoisonError::into_inner);
         link.connection
             .as_ref()
-            .map(|c| (link.generation, c.clone(), link.unanswered.clone()))
+            .map(|c| (link.generation, c.clone()))
     }
 
     /// The installed connection, starting a reconnect and waiting for it when there is none.
-    async fn connection(self: &Arc<Self>) -> (u64, MultiplexedConnection, Arc<AtomicU32>) {
+    async fn connection(self: &Arc<Self>) -> (u64, MultiplexedConnection) {
         loop {
             let mut installed = std::pin::pin!(self.connected.notified());
             installed.as_mut().enable();
@@ -241,7 +246,6 @@ impl Inner {
         let mut link = self.link.write().unwrap_or_else(PoisonError::into_inner);
         link.generation += 1;
         link.connection = Some(connection);
-        link.unanswered = Arc::new(AtomicU32::new(0));
         tracing::debug!(
             redis = %self.config.redacted_url(),
             generation = link.generation,
@@ -249,53 +253,80 @@ impl Inner {
         );
     }
 
-    /// `SET key 1 NX EX secs`: true when set (won), false when the key exists (held).
+    /// `SET key 1 NX EX secs` on connection `generation`: true when set (won), false when the
+    /// key exists (held). The connection's response timeout (the claim's limit) bounds it.
     async fn set_nx(
         self: &Arc<Self>,
+        generation: u64,
+        mut connection: MultiplexedConnection,
         key: &[u8],
         secs: u64,
-        sent_on: &mut Option<(u64, Arc<AtomicU32>)>,
-    ) -> std::result::Result<bool, RedisError> {
-        let (generation, mut connection, unanswered) = self.connection().await;
-        *sent_on = Some((generation, unanswered.clone()));
+    ) -> std::result::Result<bool, Failure> {
         let mut cmd = redis::cmd("SET");
         cmd.arg(key).arg(1).arg("NX").arg("EX").arg(secs);
         let reply = connection
             .send_packed_command(&cmd)
             .await
             .and_then(Value::extract_error);
-        let won = match reply {
-            Ok(Value::Okay) => true,
-            Ok(Value::Nil) => false,
-            Ok(other) => {
-                return Err(RedisError::from((
-                    redis::ErrorKind::UnexpectedReturnType,
-                    "unexpected reply to SET NX EX",
-                    format!("{other:?}"),
-                )));
+        match reply {
+            Ok(Value::Okay) => {
+                self.answered_on(generation);
+                Ok(true)
+            }
+            Ok(Value::Nil) => {
+                self.answered_on(generation);
+                Ok(false)
+            }
+            Ok(other) => Err(Failure::Redis(RedisError::from((
+                redis::ErrorKind::UnexpectedReturnType,
+                "unexpected reply to SET NX EX",
+                format!("{other:?}"),
+            )))),
+            Err(e) if e.is_timeout() => {
+                self.no_answer_on(generation);
+                Err(Failure::NoAnswer(self.config.claim_timeout))
             }
             Err(e) => {
                 if e.is_unrecoverable_error() {
                     self.drop_connection(generation);
-                } else if e.is_timeout() {
-                    // The connection's own response timeout (the claim's limit) came first.
-                    self.unanswered(generation, &unanswered);
                 }
-                return Err(e);
+                Err(Failure::Redis(e))
             }
-        };
-        unanswered.store(0, Ordering::Relaxed);
-        Ok(won)
+        }
     }
 
     /// A claim sent on connection `generation` got no answer in time; a few in a row drop it.
-    fn unanswered(self: &Arc<Self>, generation: u64, unanswered: &AtomicU32) {
-        if unanswered.fetch_add(1, Ordering::Relaxed) + 1 >= UNANSWERED_BEFORE_RECONNECT {
+    fn no_answer_on(self: &Arc<Self>, generation: u64) {
+        let tag = (generation & COUNT) << 32;
+        let count = |v: u64| {
+            if v & !COUNT == tag {
+                (v & COUNT) + 1
+            } else {
+                1
+            }
+        };
+        let previous = self
+            .unanswered
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(tag | count(v))
+            })
+            .unwrap_or_default();
+        if count(previous) >= UNANSWERED_BEFORE_RECONNECT {
             self.drop_connection(generation);
         }
     }
 
-    fn answered(&self) {
+    /// A claim sent on connection `generation` was answered.
+    fn answered_on(&self, generation: u64) {
+        let v = self.unanswered.load(Ordering::Relaxed);
+        if v & COUNT != 0 {
+            let _ = self.unanswered.compare_exchange(
+                v,
+                (generation & COUNT) << 32,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
         self.failures.answered(|failures| {
             tracing::info!(
                 redis = %self.config.redacted_url(),
@@ -307,6 +338,9 @@ impl Inner {
 
     fn failed(&self, failure: &Failure) -> Claim {
         self.unavailable.fetch_add(1, Ordering::Relaxed);
+        if !matches!(failure, Failure::NotConnected(_)) {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
         let policy = self.config.failure_policy;
         self.failures.failed(|w| {
             tracing::warn!(
@@ -320,6 +354,29 @@ impl Inner {
         });
         Claim::Unavailable {
             send: policy.sends(),
+        }
+    }
+
+    /// Claims on the installed connection, or waits for one within the claim's limit.
+    async fn claim(self: &Arc<Self>, key: &[u8], secs: u64) -> std::result::Result<bool, Failure> {
+        if let Some((generation, connection)) = self.current() {
+            return self.set_nx(generation, connection, key, secs).await;
+        }
+        let limit = self.config.claim_timeout;
+        let mut sent_on = None;
+        let waited = tokio::time::timeout(limit, async {
+            let (generation, connection) = self.connection().await;
+            sent_on = Some(generation);
+            self.set_nx(generation, connection, key, secs).await
+        })
+        .await;
+        match (waited, sent_on) {
+            (Ok(result), _) => result,
+            (Err(_), Some(generation)) => {
+                self.no_answer_on(generation);
+                Err(Failure::NoAnswer(limit))
+            }
+            (Err(_), None) => Err(Failure::NotConnected(limit)),
         }
     }
 }
@@ -387,33 +444,16 @@ impl CooldownStore for RedisStore {
         let mut key = Vec::with_capacity(prefix.len() + 32);
         key.extend_from_slice(prefix);
         key.extend_from_slice(&checksum.hex_bytes());
-        let limit = inner.config.claim_timeout;
-        let mut sent_on = None;
-        let result =
-            tokio::time::timeout(limit, inner.set_nx(&key, ex_seconds(window), &mut sent_on)).await;
-        match result {
-            Ok(Ok(won)) => {
-                inner.answered();
-                if won {
-                    inner.won.fetch_add(1, Ordering::Relaxed);
-                    Claim::Won
-                } else {
-                    inner.held.fetch_add(1, Ordering::Relaxed);
-                    Claim::Held
-                }
+        match inner.claim(&key, ex_seconds(window)).await {
+            Ok(true) => {
+                inner.won.fetch_add(1, Ordering::Relaxed);
+                Claim::Won
             }
-            Ok(Err(e)) => {
-                inner.errors.fetch_add(1, Ordering::Relaxed);
-                inner.failed(&Failure::Redis(e))
+            Ok(false) => {
+                inner.held.fetch_add(1, Ordering::Relaxed);
+                Claim::Held
             }
-            Err(_elapsed) => match sent_on {
-                Some((generation, unanswered)) => {
-                    inner.errors.fetch_add(1, Ordering::Relaxed);
-                    inner.unanswered(generation, &unanswered);
-                    inner.failed(&Failure::NoAnswer(limit))
-                }
-                None => inner.failed(&Failure::NotConnected(limit)),
-            },
+            Err(failure) => inner.failed(&failure),
         }
     }
 
