@@ -195,13 +195,24 @@ pub struct Loaded {
 
 /// Reads every `*.json` in `dir`, reporting every mistake in every file.
 pub fn load_dir(dir: &Path) -> Result<Loaded, ConfigErrors> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        ConfigError::new(
-            Location::file(dir.display().to_string()),
-            format!("the folder cannot be read ({e})"),
-            "expected `app_path` to name a readable folder of API definitions",
-        )
-    })?;
+    let (loaded, errors) = load_dir_lenient(dir);
+    errors.into_result(loaded)
+}
+
+/// Reads every `*.json` in `dir` as [`load_dir`] does, but also returns the APIs that loaded when
+/// others did not, so that `hookshot check` can go on to check their handlers and templates.
+pub fn load_dir_lenient(dir: &Path) -> (Loaded, ConfigErrors) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            let error = ConfigError::new(
+                Location::file(dir.display().to_string()),
+                format!("the folder cannot be read ({e})"),
+                "expected `app_path` to name a readable folder of API definitions",
+            );
+            return (Loaded::default(), error.into());
+        }
+    };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
@@ -220,18 +231,20 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, ConfigErrors> {
             )),
         }
     }
-    match load_sources(&sources) {
-        Ok(loaded) => errors.into_result(loaded),
-        Err(e) => {
-            errors.extend(e);
-            Err(errors)
-        }
-    }
+    let (loaded, more) = load_sources_lenient(&sources);
+    errors.extend(more);
+    (loaded, errors)
 }
 
 /// Parses API definitions given as `(name, text)` pairs, reporting every mistake, and refuses
 /// two active APIs with one `api_id` or one `listen_path`, naming both files.
 pub fn load_sources(sources: &[(String, String)]) -> Result<Loaded, ConfigErrors> {
+    let (loaded, errors) = load_sources_lenient(sources);
+    errors.into_result(loaded)
+}
+
+/// [`load_sources`], returning the APIs that loaded beside the mistakes of the others.
+fn load_sources_lenient(sources: &[(String, String)]) -> (Loaded, ConfigErrors) {
     let mut errors = ConfigErrors::default();
     let mut out: Vec<Api> = Vec::new();
     let mut inactive = Vec::new();
@@ -275,10 +288,11 @@ pub fn load_sources(sources: &[(String, String)]) -> Result<Loaded, ConfigErrors
             Err(e) => errors.extend(e),
         }
     }
-    errors.into_result(Loaded {
+    let loaded = Loaded {
         apis: ApiSet::new(out),
         inactive,
-    })
+    };
+    (loaded, errors)
 }
 
 fn normalise(listen_path: &str) -> &str {

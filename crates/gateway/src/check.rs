@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use hookshot_event::{ConfigErrors, EventHandlers};
+use hookshot_event::{ConfigErrors, EventHandlers, Location};
 
 use crate::api::ApiSet;
 use crate::config::{self, LoadedConfig};
@@ -20,63 +20,63 @@ pub struct Checked {
 /// Checks the configuration file at `conf`.
 pub fn check(conf: &Path) -> Result<Checked, ConfigErrors> {
     let mut errors = ConfigErrors::default();
-    let loaded = match config::load(conf) {
-        Ok(l) => Some(l),
+    // Even when the configuration has mistakes, check the API definitions it names, and the
+    // handlers and templates of every API (and global handler) that loads.
+    let probe = match config::load(conf) {
+        Ok(l) => l,
         Err(e) => {
             errors.extend(e);
-            None
+            probe(conf)
         }
     };
-    // Even when the configuration has mistakes, check the API definitions it names.
-    let app_path = match &loaded {
-        Some(l) => l.config.app_path.clone(),
-        None => std::fs::read_to_string(conf)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|d| {
-                d.get("app_path")
-                    .and_then(|p| p.as_str())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default(),
+    let apis = match probe.app_dir() {
+        Some(dir) if !probe.config.app_path.is_empty() => {
+            let (l, e) = crate::api::load_dir_lenient(&dir);
+            errors.extend(e);
+            l.apis
+        }
+        _ => ApiSet::default(),
     };
-    let probe = LoadedConfig {
+    check_handlers(&probe, &apis, &mut errors);
+    let checked = Checked {
+        global: probe.global_handlers,
+        apis: apis
+            .iter()
+            .map(|a| (a.file.clone(), a.id().to_owned(), a.handlers.clone()))
+            .collect(),
+    };
+    errors.into_result(checked)
+}
+
+/// What can be read of a configuration that does not load: `app_path`, `template_path` and the
+/// global handlers, when each is sound on its own (their mistakes are already reported).
+fn probe(conf: &Path) -> LoadedConfig {
+    let doc = std::fs::read_to_string(conf)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .unwrap_or_default();
+    let text = |field: &str| {
+        doc.get(field)
+            .and_then(|p| p.as_str())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let name = conf.display().to_string();
+    LoadedConfig {
         config: config::Config {
-            app_path,
-            ..loaded
-                .as_ref()
-                .map(|l| l.config.clone())
-                .unwrap_or_default()
+            app_path: text("app_path"),
+            template_path: text("template_path"),
+            ..config::Config::default()
         },
-        global_handlers: EventHandlers::default(),
-        name: conf.display().to_string(),
+        global_handlers: EventHandlers::from_definition(&doc, &Location::file(&name))
+            .unwrap_or_default(),
+        name,
         base_dir: Some(
             conf.parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .map_or_else(|| ".".into(), Path::to_path_buf),
         ),
-    };
-    let apis = match crate::server::load_apis(&probe) {
-        Ok(apis) => Some(apis),
-        Err(e) => {
-            errors.extend(e);
-            None
-        }
-    };
-    if let (Some(loaded), Some(apis)) = (&loaded, &apis) {
-        check_handlers(loaded, apis, &mut errors);
     }
-    let checked = Checked {
-        global: loaded.map(|l| l.global_handlers).unwrap_or_default(),
-        apis: apis
-            .map(|set| {
-                set.iter()
-                    .map(|a| (a.file.clone(), a.id().to_owned(), a.handlers.clone()))
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
-    errors.into_result(checked)
 }
 
 /// Builds every handler and template as the gateway would at start.
