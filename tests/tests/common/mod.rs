@@ -299,3 +299,119 @@ pub fn body_json(r: &hookshot_testkit::receiver::Recorded) -> Value {
     serde_json::from_slice(&r.body)
         .unwrap_or_else(|e| panic!("webhook body is not JSON ({e}): {}", r.body_text()))
 }
+
+/// The host and port of a `redis://[user:password@]host:port[/db]` URL.
+pub fn redis_host_port(url: &str) -> (String, u16) {
+    let rest = url.trim_start_matches("redis://");
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let hostport = rest.split('/').next().unwrap_or(rest);
+    let (host, port) = hostport.rsplit_once(':').unwrap_or((hostport, "6379"));
+    (host.to_owned(), port.parse().unwrap())
+}
+
+/// A Redis reply, as the test reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resp {
+    Simple(String),
+    Error(String),
+    Int(i64),
+    Bulk(Option<Vec<u8>>),
+    Array(Option<Vec<Resp>>),
+}
+
+impl Resp {
+    /// A bulk or simple string as text.
+    pub fn text(&self) -> Option<String> {
+        match self {
+            Resp::Simple(s) => Some(s.clone()),
+            Resp::Bulk(Some(b)) => Some(String::from_utf8_lossy(b).into_owned()),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self) -> i64 {
+        match self {
+            Resp::Int(n) => *n,
+            other => panic!("expected an integer reply, got {other:?}"),
+        }
+    }
+}
+
+/// Sends one command to the Redis at `url` (database `db`) on a fresh connection, with a RESP
+/// client of the test's own, so that what is checked does not go through Hookshot's Redis code.
+pub async fn redis_command(url: &str, db: i64, args: &[&str]) -> Resp {
+    let (host, port) = redis_host_port(url);
+    let fut = async {
+        let stream = TcpStream::connect((host.as_str(), port)).await.unwrap();
+        let mut stream = BufReader::new(stream);
+        let encode = |args: &[&str]| {
+            let mut out = format!("*{}\r\n", args.len()).into_bytes();
+            for a in args {
+                out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+                out.extend_from_slice(a.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            out
+        };
+        let db = db.to_string();
+        stream
+            .get_mut()
+            .write_all(&encode(&["SELECT", &db]))
+            .await
+            .unwrap();
+        let selected = read_resp(&mut stream).await;
+        assert_eq!(selected, Resp::Simple("OK".into()), "SELECT {db}");
+        stream.get_mut().write_all(&encode(args)).await.unwrap();
+        read_resp(&mut stream).await
+    };
+    tokio::time::timeout(Duration::from_secs(10), fut)
+        .await
+        .expect("Redis did not answer within 10 s")
+}
+
+fn read_resp<'a>(
+    r: &'a mut BufReader<TcpStream>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Resp> + Send + 'a>> {
+    Box::pin(async move {
+        let mut line = String::new();
+        r.read_line(&mut line).await.unwrap();
+        let line = line.trim_end_matches("\r\n");
+        let (kind, rest) = line.split_at(1);
+        match kind {
+            "+" => Resp::Simple(rest.to_owned()),
+            "-" => Resp::Error(rest.to_owned()),
+            ":" => Resp::Int(rest.parse().unwrap()),
+            "$" => {
+                let n: i64 = rest.parse().unwrap();
+                if n < 0 {
+                    return Resp::Bulk(None);
+                }
+                let mut buf = vec![0u8; n as usize + 2];
+                r.read_exact(&mut buf).await.unwrap();
+                buf.truncate(n as usize);
+                Resp::Bulk(Some(buf))
+            }
+            "*" => {
+                let n: i64 = rest.parse().unwrap();
+                if n < 0 {
+                    return Resp::Array(None);
+                }
+                let mut items = Vec::with_capacity(n as usize);
+                for _ in 0..n {
+                    items.push(read_resp(r).await);
+                }
+                Resp::Array(Some(items))
+            }
+            other => panic!("unexpected Redis reply {other:?}{rest}"),
+        }
+    })
+}
+
+/// The values of every Prometheus series line that starts with `prefix`, added up.
+pub fn metric_sum(metrics: &str, prefix: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next().and_then(|v| v.parse::<u64>().ok()))
+        .sum()
+}
