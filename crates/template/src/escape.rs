@@ -59,6 +59,14 @@ pub(crate) fn write_json_content(out: &mut String, value: &str) {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
+        // Most values need no escaping: skip to the next byte that might.
+        match bytes[i..]
+            .iter()
+            .position(|&b| JSON_SPECIAL[usize::from(b)])
+        {
+            Some(n) => i += n,
+            None => break,
+        }
         let b = bytes[i];
         let escape: Option<&str> = match b {
             b'"' => Some("\\\""),
@@ -70,7 +78,7 @@ pub(crate) fn write_json_content(out: &mut String, value: &str) {
             0x0c => Some("\\f"),
             0x00..=0x1f => None,
             // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
-            0xe2 if bytes.get(i + 1) == Some(&0x80)
+            _ if bytes.get(i + 1) == Some(&0x80)
                 && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9)) =>
             {
                 Some(if bytes[i + 2] == 0xa8 {
@@ -99,6 +107,21 @@ pub(crate) fn write_json_content(out: &mut String, value: &str) {
     }
     out.push_str(&value[start..]);
 }
+
+/// The bytes [`write_json_content`] looks at: `"`, `\`, control characters, and 0xE2 (the first
+/// byte of U+2028 and U+2029).
+const JSON_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[0xe2] = true;
+    t
+};
 
 /// Appends `value` with the entity escaping of Go's `html/template` (its `htmlEscaper`):
 /// `"` `'` `&` `+` `<` `>` become entities and NUL becomes U+FFFD.

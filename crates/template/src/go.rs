@@ -706,7 +706,7 @@ pub(crate) fn compile(src: &str) -> Result<Program, GoError> {
         return Err(syntax(open.at, "unclosed {{if}}: missing {{end}}"));
     }
     Ok(Program {
-        nodes: root,
+        nodes: Node::merge_text(root),
         dialect: Dialect::Go,
     })
 }

@@ -532,8 +532,8 @@ enum Open {
     Case {
         target: ValueTok,
         at: usize,
-        arms: Vec<(Expr, Vec<Node>)>,
-        cond: Option<Expr>,
+        arms: Vec<(Vec<Expr>, Vec<Node>)>,
+        cond: Option<Vec<Expr>>,
         body: Vec<Node>,
         in_else: bool,
     },
@@ -662,12 +662,11 @@ pub(crate) fn compile(segs: &[Seg<'_>], escaping: Escaping) -> Option<Program> {
                     }
                     "when" => {
                         let Some(Open::Case {
-                            target,
-                            at: case_at,
                             arms,
                             cond,
                             body,
                             in_else: false,
+                            ..
                         }) = stack.last_mut()
                         else {
                             return None;
@@ -677,13 +676,7 @@ pub(crate) fn compile(segs: &[Seg<'_>], escaping: Escaping) -> Option<Program> {
                             // Liquid drops what comes before the first `when`.
                             None => body.clear(),
                         }
-                        let mut values = when_values(args, *at)?.into_iter().map(|v| Expr::Cmp {
-                            op: CmpOp::Eq,
-                            lhs: Box::new(v),
-                            rhs: Box::new(value(target.clone(), *case_at)),
-                        });
-                        let first = values.next()?;
-                        *cond = Some(values.fold(first, |a, b| Expr::Or(Box::new(a), Box::new(b))));
+                        *cond = Some(when_values(args, *at)?);
                         continue;
                     }
                     "endif" | "endunless" => {
@@ -710,11 +703,12 @@ pub(crate) fn compile(segs: &[Seg<'_>], escaping: Escaping) -> Option<Program> {
                     }
                     "endcase" => {
                         let Some(Open::Case {
+                            target,
+                            at: case_at,
                             mut arms,
                             cond,
                             body,
                             in_else,
-                            ..
                         }) = stack.pop()
                         else {
                             return None;
@@ -730,7 +724,11 @@ pub(crate) fn compile(segs: &[Seg<'_>], escaping: Escaping) -> Option<Program> {
                             }
                             (false, None) => Vec::new(),
                         };
-                        Node::Branch { arms, otherwise }
+                        Node::Switch {
+                            target: value(target, case_at),
+                            arms,
+                            otherwise,
+                        }
                     }
                     _ => return None,
                 }
@@ -747,7 +745,7 @@ pub(crate) fn compile(segs: &[Seg<'_>], escaping: Escaping) -> Option<Program> {
         return None;
     }
     Some(Program {
-        nodes: root,
+        nodes: Node::merge_text(root),
         dialect: Dialect::Liquid,
     })
 }

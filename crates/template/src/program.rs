@@ -39,6 +39,51 @@ pub(crate) enum Node {
         arms: Vec<(Expr, Vec<Node>)>,
         otherwise: Vec<Node>,
     },
+    /// Liquid's `case`: `target` evaluated once, then the body of the first arm with a value equal
+    /// to it (liquid's `==`), else `otherwise`.
+    Switch {
+        target: Expr,
+        arms: Vec<(Vec<Expr>, Vec<Node>)>,
+        otherwise: Vec<Node>,
+    },
+}
+
+impl Node {
+    /// Joins adjacent text nodes, in this list and in every nested one.
+    pub(crate) fn merge_text(nodes: Vec<Node>) -> Vec<Node> {
+        let mut out: Vec<Node> = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let node = match node {
+                Node::Branch { arms, otherwise } => Node::Branch {
+                    arms: arms
+                        .into_iter()
+                        .map(|(c, b)| (c, Node::merge_text(b)))
+                        .collect(),
+                    otherwise: Node::merge_text(otherwise),
+                },
+                Node::Switch {
+                    target,
+                    arms,
+                    otherwise,
+                } => Node::Switch {
+                    target,
+                    arms: arms
+                        .into_iter()
+                        .map(|(v, b)| (v, Node::merge_text(b)))
+                        .collect(),
+                    otherwise: Node::merge_text(otherwise),
+                },
+                other => other,
+            };
+            match (out.last_mut(), node) {
+                (Some(Node::Text(prev)), Node::Text(next)) => {
+                    *prev = format!("{prev}{next}").into();
+                }
+                (_, node) => out.push(node),
+            }
+        }
+        out
+    }
 }
 
 /// An expression; `at` is a byte offset in the source, for error messages.
@@ -232,6 +277,28 @@ impl<'e> Run<'e> {
                     }
                     self.nodes(taken.unwrap_or(otherwise), out)?;
                 }
+                Node::Switch {
+                    target,
+                    arms,
+                    otherwise,
+                } => {
+                    let t = self.eval(target)?;
+                    let mut taken = None;
+                    'arms: for (values, body) in arms {
+                        for v in values {
+                            let v = self.eval(v)?;
+                            let equal = match (v.as_str(), t.as_str()) {
+                                (Some(a), Some(b)) => a == b,
+                                _ => liquid_cmp(CmpOp::Eq, &v, &t)?,
+                            };
+                            if equal {
+                                taken = Some(body);
+                                break 'arms;
+                            }
+                        }
+                    }
+                    self.nodes(taken.unwrap_or(otherwise), out)?;
+                }
             }
         }
         Ok(())
@@ -318,6 +385,9 @@ impl<'e> Run<'e> {
             Expr::Cmp { op, lhs, rhs } => {
                 let a = self.eval(lhs)?;
                 let b = self.eval(rhs)?;
+                if let (CmpOp::Eq | CmpOp::Ne, Some(x), Some(y)) = (op, a.as_str(), b.as_str()) {
+                    return Ok(Val::Bool((x == y) == (*op == CmpOp::Eq)));
+                }
                 liquid_cmp(*op, &a, &b).map(Val::Bool)
             }
             Expr::And(a, b) => {
@@ -370,7 +440,11 @@ impl<'e> Run<'e> {
                 let mut truth = false;
                 for a in &args[1..] {
                     let b = self.eval(a)?;
-                    if go_eq(&first, &b).map_err(|m| error(at, format!("{name}: {m}")))? {
+                    let equal = match (first.as_str(), b.as_str()) {
+                        (Some(x), Some(y)) => x == y,
+                        _ => go_eq(&first, &b).map_err(|m| error(at, format!("{name}: {m}")))?,
+                    };
+                    if equal {
                         truth = true;
                         break;
                     }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hookshot_event::Event;
 
@@ -44,7 +45,8 @@ pub struct Template {
     is_default: bool,
     program: Option<Program>,
     liquid: Option<::liquid::Template>,
-    capacity: usize,
+    /// The largest body rendered so far: the capacity a new body starts with.
+    capacity: AtomicUsize,
     /// The source, for the positions of rendering errors.
     source: Box<str>,
 }
@@ -130,7 +132,7 @@ impl Template {
         escaping: Escaping,
     ) -> Result<Template> {
         let name = name.into();
-        let capacity = source.len().min(16 * 1024) + 64;
+        let capacity = AtomicUsize::new(256);
         if let Some(go_at) = go::detect(source) {
             if let Some(tag_at) = liquid::first_tag(source) {
                 let (gl, gc) = line_col(source, go_at);
@@ -309,8 +311,11 @@ impl Template {
 
     /// The body for `event`.
     pub fn render(&self, event: &Event) -> Result<String> {
-        let mut out = String::with_capacity(self.capacity);
+        let mut out = String::with_capacity(self.capacity.load(Ordering::Relaxed));
         self.render_to(event, &mut out)?;
+        if out.len() > self.capacity.load(Ordering::Relaxed) {
+            self.capacity.store(out.len(), Ordering::Relaxed);
+        }
         Ok(out)
     }
 
@@ -345,7 +350,7 @@ impl Template {
         let Some(template) = &self.liquid else {
             return Err(self.render_error("no liquid template to render".into()));
         };
-        let mut buf = Vec::with_capacity(self.capacity);
+        let mut buf = Vec::with_capacity(self.capacity.load(Ordering::Relaxed));
         template
             .render_to(&mut buf, &EventView::new(event))
             .map_err(|e| self.render_error(e.to_string().trim().replace('\n', " ")))?;
