@@ -317,3 +317,99 @@ async fn a_frozen_server_does_not_hang_claims() {
     assert_eq!(until_answered(&store, &c).await, Claim::Held);
     assert!(store.connections() >= 2);
 }
+
+/// A CA and a server certificate for 127.0.0.1, as PEM files in a fresh folder.
+struct TlsFiles {
+    dir: std::path::PathBuf,
+    ca_pem: String,
+}
+
+impl TlsFiles {
+    fn new() -> TlsFiles {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::default();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "Hookshot cool-down test CA");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut server = rcgen::CertificateParams::default();
+        server.subject_alt_names = vec![rcgen::SanType::IpAddress(
+            std::net::Ipv4Addr::LOCALHOST.into(),
+        )];
+        let cert = server.signed_by(&key, &ca_cert, &ca_key).unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "hookshot-cooldown-tls-{}-{}",
+            std::process::id(),
+            suite::unique("tls")
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+        std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+        TlsFiles {
+            dir,
+            ca_pem: ca_cert.pem(),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+impl Drop for TlsFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn rediss_urls_connect_over_tls() {
+    let files = TlsFiles::new();
+    let tls_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+        .to_string();
+    let _server = RedisServer::start_with_args(&[
+        "--tls-port",
+        &tls_port,
+        "--tls-cert-file",
+        &files.path("cert.pem"),
+        "--tls-key-file",
+        &files.path("key.pem"),
+        "--tls-ca-cert-file",
+        &files.path("ca.pem"),
+        "--tls-auth-clients",
+        "no",
+    ]);
+    let url = format!("rediss://127.0.0.1:{tls_port}/0");
+    let store = RedisStore::new(
+        RedisConfig::new(&url)
+            .with_tls_root_cert(files.ca_pem.clone())
+            .with_claim_timeout(SUITE_LIMIT),
+    )
+    .unwrap();
+    let c = suite::unique("tls");
+    assert_eq!(store.claim(&c, MINUTE).await, Claim::Won);
+    assert_eq!(store.claim(&c, MINUTE).await, Claim::Held);
+
+    // Without the CA the server's certificate is not trusted: the policy answers, in time.
+    let untrusting = RedisStore::new(
+        RedisConfig::new(&url)
+            .with_claim_timeout(Duration::from_millis(300))
+            .with_failure_policy(FailurePolicy::FailClosed),
+    )
+    .unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        untrusting.claim(&c, MINUTE).await,
+        Claim::Unavailable { send: false }
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}

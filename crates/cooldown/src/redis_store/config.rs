@@ -62,6 +62,9 @@ pub struct RedisConfig {
     /// The least time between two warnings about failures; the failures in between are counted in
     /// the next warning. Default 10 s.
     pub warning_interval: Duration,
+    /// For `rediss://` only: the certificate authorities (PEM) to trust instead of the system's
+    /// roots, for a server whose certificate an internal CA issued. Default none.
+    pub tls_root_cert: Option<Vec<u8>>,
 }
 
 impl RedisConfig {
@@ -103,6 +106,12 @@ impl RedisConfig {
         self
     }
 
+    /// Trusting the certificate authorities in `pem` (instead of the system's roots) for `rediss://`.
+    pub fn with_tls_root_cert(mut self, pem: impl Into<Vec<u8>>) -> RedisConfig {
+        self.tls_root_cert = Some(pem.into());
+        self
+    }
+
     /// The URL with its password replaced by `***`, for logs and errors.
     pub fn redacted_url(&self) -> String {
         redact(&self.url)
@@ -118,6 +127,7 @@ impl Default for RedisConfig {
             connect_timeout: Duration::from_secs(2),
             failure_policy: FailurePolicy::FailOpen,
             warning_interval: Duration::from_secs(10),
+            tls_root_cert: None,
         }
     }
 }
@@ -131,6 +141,13 @@ impl fmt::Debug for RedisConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("failure_policy", &self.failure_policy)
             .field("warning_interval", &self.warning_interval)
+            .field(
+                "tls_root_cert",
+                &self
+                    .tls_root_cert
+                    .as_ref()
+                    .map(|pem| format!("{} bytes", pem.len())),
+            )
             .finish()
     }
 }

@@ -110,12 +110,29 @@ impl RedisStore {
                 "Redis store {shown}: connect_timeout is 0; expected a time limit such as 2 s"
             )));
         }
-        let client = Client::open(config.url.as_str()).map_err(|e| {
+        let bad_url = |e: RedisError| {
             Error::Config(format!(
                 "Redis URL {shown}: {e}; expected redis://[[user]:password@]host[:port][/db] \
                  or rediss://... for TLS"
             ))
-        })?;
+        };
+        let client = match &config.tls_root_cert {
+            None => Client::open(config.url.as_str()).map_err(bad_url)?,
+            Some(_) if !config.url.starts_with("rediss://") => {
+                return Err(Error::Config(format!(
+                    "Redis store {shown}: tls_root_cert is set but the URL is not rediss://; \
+                     expected a rediss:// URL, or no tls_root_cert"
+                )));
+            }
+            Some(pem) => Client::build_with_tls(
+                config.url.as_str(),
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                },
+            )
+            .map_err(bad_url)?,
+        };
         let connection_config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(config.connect_timeout))
             .set_response_timeout(Some(config.claim_timeout));
@@ -487,6 +504,10 @@ mod tests {
             (
                 RedisConfig::new("redis://h").with_connect_timeout(Duration::ZERO),
                 "connect_timeout",
+            ),
+            (
+                RedisConfig::new("redis://h").with_tls_root_cert(b"pem".to_vec()),
+                "rediss://",
             ),
         ];
         for (config, names) in bad {
