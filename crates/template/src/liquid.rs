@@ -775,3 +775,72 @@ fn trims_right(seg: &Seg<'_>) -> bool {
         }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scanning_respects_quotes_and_trim_markers() {
+        let segs = scan("a {{- \"}}\" | json -}} b{%- if x -%}{{ y }}{% endif %}").unwrap();
+        assert_eq!(segs.len(), 6);
+        assert!(matches!(
+            segs[1],
+            Seg::Output {
+                inner: " \"}}\" | json ",
+                trim_left: true,
+                trim_right: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            segs[3],
+            Seg::Tag {
+                name: "if",
+                trim_left: true,
+                trim_right: true,
+                ..
+            }
+        ));
+        assert_eq!(scan("{{ \"unterminated }}"), None);
+    }
+
+    #[test]
+    fn escaping_is_appended_to_outputs_outside_raw_blocks() {
+        let src = "{{ Type }} {{- Meta.Path | json -}} {% raw %}{{ Type }}{% endraw %} {{ 'a}}' | upcase }}";
+        let segs = scan(src).unwrap();
+        assert_eq!(
+            with_escaping(src, &segs, Escaping::Json),
+            "{{ Type  | __hookshot_escape_json }} {{- Meta.Path | json -}} {% raw %}{{ Type }}{% endraw %} {{ 'a}}' | upcase  | __hookshot_escape_json }}"
+        );
+        assert_eq!(
+            with_escaping(
+                "{{ x | json }}",
+                &scan("{{ x | json }}").unwrap(),
+                Escaping::Markup
+            ),
+            "{{ x | json  | __hookshot_escape_markup }}"
+        );
+    }
+
+    #[test]
+    fn templates_outside_the_subset_are_left_to_liquid() {
+        for src in [
+            "{% for x in Meta %}{% endfor %}",
+            "{% assign a = 1 %}",
+            "{{ Meta.Path | upcase }}",
+            "{{ Meta.Path.size }}",
+            "{{ Meta[0] }}",
+            "{{ a-b }}",
+            "{{ nilly }}",
+            "{% if Type == empty %}{% endif %}",
+            "{% else if %}",
+            "{% comment %}{% if x %}{% endif %}{% endcomment %}",
+            "{{ x | default: y }}",
+            "{{ x | json | upcase }}",
+        ] {
+            let segs = scan(src).unwrap();
+            assert!(compile(&segs, Escaping::Json).is_none(), "{src}");
+        }
+    }
+}

@@ -538,6 +538,13 @@ fn go_kind(v: &Val<'_>) -> GoKind {
 /// Go's `eq` on two values: a missing value equals only a missing value; values of different
 /// kinds are an error, as in Go.
 fn go_eq(a: &Val<'_>, b: &Val<'_>) -> Result<bool, String> {
+    // Tyk's `TimeStamp` is a string: a time compares with a string as Go's time string.
+    match (a, b) {
+        (Val::Time(t), other) | (other, Val::Time(t)) if other.as_str().is_some() => {
+            return Ok(other.as_str() == Some(t.to_string().as_str()));
+        }
+        _ => {}
+    }
     let (ka, kb) = (go_kind(a), go_kind(b));
     if ka != kb {
         if ka == GoKind::Invalid || kb == GoKind::Invalid {
@@ -568,6 +575,14 @@ fn go_order(a: &Val<'_>, b: &Val<'_>) -> Result<std::cmp::Ordering, String> {
     match (a, b) {
         (Val::Int(x), Val::Int(y)) => Ok(x.cmp(y)),
         (Val::Float(x), Val::Float(y)) => x.partial_cmp(y).ok_or_else(bad),
+        (Val::Time(t), other) if other.as_str().is_some() => Ok(t
+            .to_string()
+            .as_str()
+            .cmp(other.as_str().unwrap_or_default())),
+        (other, Val::Time(t)) if other.as_str().is_some() => Ok(other
+            .as_str()
+            .unwrap_or_default()
+            .cmp(t.to_string().as_str())),
         _ => match (a.as_str(), b.as_str()) {
             (Some(x), Some(y)) => Ok(x.cmp(y)),
             _ => Err(bad()),

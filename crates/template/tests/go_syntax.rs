@@ -327,6 +327,12 @@ const TRANSLATED: &[(&str, &str, &str, &str)] = &[
         "line1\n\nhost orders\n\nend",
     ),
     (
+        "time stamp compared as Tyk's string",
+        "{{if eq .TimeStamp \"2026-11-28 18:36:24.182420098 +0000 UTC\"}}same{{end}}|{{if lt .TimeStamp \"2027\"}}lt{{end}}",
+        "AuthFailure",
+        "same|lt",
+    ),
+    (
         "custom event",
         "{{.Type}}: {{.Meta.Message}} [{{.Meta.Path}}]",
         "PaymentDeclined",

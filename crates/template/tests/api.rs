@@ -1,0 +1,120 @@
+//! Loading templates, what a template tells the webhook layer, and its use as a `Renderer`.
+
+use std::sync::Arc;
+
+use hookshot_event::{Event, EventType};
+use hookshot_template::{Engine, Error, Escaping, Renderer, SHIPPED, Syntax, Template};
+
+#[test]
+fn shipped_templates_by_name() {
+    for name in SHIPPED {
+        let t = Template::shipped(name).unwrap();
+        assert_eq!(t.name(), name);
+        assert_eq!(t.is_default(), name == "default_webhook.json");
+        assert_eq!(t.content_type(), Some("application/json"));
+    }
+    let t = Template::shipped("templates/default_webhook.json").unwrap();
+    assert!(t.is_default());
+    assert_eq!(t.name(), "default_webhook.json");
+    assert!(Template::default_webhook().is_default());
+    let err = Template::shipped("opsgenie.json").unwrap_err();
+    assert!(matches!(err, Error::NotShipped { .. }));
+    assert_eq!(
+        err.to_string(),
+        "\"opsgenie.json\" is not a shipped template; the shipped templates are default_webhook.json, breaker_webhook.json, slack.json, teams.json, discord.json, pagerduty.json"
+    );
+}
+
+#[test]
+fn the_kind_gives_escaping_and_content_type() {
+    for (name, escaping, content_type) in [
+        ("hooks/body.json", Escaping::Json, Some("application/json")),
+        ("hooks/body.JSON", Escaping::Json, Some("application/json")),
+        ("hooks/body.xml", Escaping::Markup, None),
+        ("hooks/body.html", Escaping::Markup, None),
+        ("hooks/transform.tmpl", Escaping::Raw, None),
+    ] {
+        let t = Template::parse(name, "{{ Type }}").unwrap();
+        assert_eq!(t.escaping(), escaping, "{name}");
+        assert_eq!(t.content_type(), content_type, "{name}");
+        assert!(!t.is_default());
+        assert_eq!(t.name(), name);
+    }
+    let t = Template::parse_with("anything", "{{ Type }}", Escaping::Json).unwrap();
+    assert_eq!(t.content_type(), Some("application/json"));
+}
+
+#[test]
+fn load_prefers_a_file_and_falls_back_to_the_shipped_set() {
+    let dir = std::env::temp_dir().join(format!("hookshot-template-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("slack.json");
+    std::fs::write(&file, "{\"mine\": \"{{ Type }}\"}").unwrap();
+    let event = Event::sample(&EventType::AuthFailure);
+
+    let from_file = Template::load(file.to_str().unwrap()).unwrap();
+    assert_eq!(
+        from_file.render(&event).unwrap(),
+        "{\"mine\": \"AuthFailure\"}"
+    );
+    assert_eq!(from_file.name(), file.display().to_string());
+
+    let shipped = Template::load("slack.json").unwrap();
+    assert!(shipped.render(&event).unwrap().contains("\"blocks\""));
+
+    let missing = dir.join("missing.json");
+    let err = Template::load(missing.to_str().unwrap()).unwrap_err();
+    assert!(matches!(err, Error::Read { .. }));
+    assert!(
+        err.to_string().starts_with(&format!(
+            "{}: cannot read the template: ",
+            missing.display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_template_is_a_shareable_renderer() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Template>();
+    let renderer: Arc<dyn Renderer> = Arc::new(Template::default_webhook());
+    let body = renderer
+        .render(&Event::sample(&EventType::TokenCreated))
+        .unwrap();
+    assert!(body.contains("\"org\": \"acme\""), "{body}");
+    let t = Template::parse("t.txt", "{{.Type}}").unwrap();
+    assert_eq!((t.syntax(), t.engine()), (Syntax::Go, Engine::Compiled));
+    assert!(
+        t.render_with_liquid(&Event::sample(&EventType::HostUp))
+            .is_none()
+    );
+    assert!(format!("{t:?}").contains("Go"));
+}
+
+#[test]
+fn render_to_appends_and_leaves_the_buffer_alone_on_error() {
+    let t = Template::parse("t.txt", "{{.Type}}{{.Meta.Path.X}}").unwrap();
+    let mut out = String::from("kept");
+    assert!(
+        t.render_to(&Event::sample(&EventType::AuthFailure), &mut out)
+            .is_err()
+    );
+    assert_eq!(out, "kept");
+    let t = Template::parse("t.txt", "-{{ Type }}").unwrap();
+    t.render_to(&Event::sample(&EventType::HostUp), &mut out)
+        .unwrap();
+    assert_eq!(out, "kept-HostUp");
+}
+
+#[cfg(feature = "mock")]
+#[test]
+fn the_mock_renderer_is_available() {
+    let mut mock = hookshot_template::MockRenderer::new();
+    mock.expect_render().returning(|_| Ok("body".into()));
+    assert_eq!(
+        mock.render(&Event::sample(&EventType::HostUp)).unwrap(),
+        "body"
+    );
+}
