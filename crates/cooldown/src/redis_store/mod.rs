@@ -16,7 +16,7 @@ mod failure_log;
 pub use config::{FailurePolicy, RedisConfig};
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -58,6 +58,8 @@ struct Inner {
     connected: Notify,
     /// Whether a reconnect task is running.
     connecting: AtomicBool,
+    /// Why the last connection attempt failed, while not connected.
+    last_connect_error: Mutex<Option<String>>,
     won: AtomicU64,
     held: AtomicU64,
     unavailable: AtomicU64,
@@ -79,7 +81,8 @@ enum Failure {
     /// The command was sent and got no answer within the limit.
     NoAnswer(Duration),
     /// No connection could be had within the limit.
-    NotConnected(Duration),
+    /// No connection could be had within the limit; the last connection attempt's error.
+    NotConnected(Duration, Option<String>),
 }
 
 impl std::fmt::Display for Failure {
@@ -87,7 +90,11 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Redis(e) => write!(f, "{e}"),
             Failure::NoAnswer(limit) => write!(f, "no answer within {limit:?}"),
-            Failure::NotConnected(limit) => write!(f, "not connected within {limit:?}"),
+            Failure::NotConnected(limit, None) => write!(f, "not connected within {limit:?}"),
+            Failure::NotConnected(limit, Some(last)) => write!(
+                f,
+                "not connected within {limit:?}; the last attempt failed: {last}"
+            ),
         }
     }
 }
@@ -149,6 +156,7 @@ impl RedisStore {
                 unanswered: AtomicU64::new(0),
                 connected: Notify::new(),
                 connecting: AtomicBool::new(false),
+                last_connect_error: Mutex::new(None),
                 won: AtomicU64::new(0),
                 held: AtomicU64::new(0),
                 unavailable: AtomicU64::new(0),
@@ -260,6 +268,10 @@ impl Inner {
     }
 
     fn install(&self, connection: MultiplexedConnection) {
+        *self
+            .last_connect_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
         let mut link = self.link.write().unwrap_or_else(PoisonError::into_inner);
         link.generation += 1;
         link.connection = Some(connection);
@@ -355,7 +367,7 @@ impl Inner {
 
     fn failed(&self, failure: &Failure) -> Claim {
         self.unavailable.fetch_add(1, Ordering::Relaxed);
-        if !matches!(failure, Failure::NotConnected(_)) {
+        if !matches!(failure, Failure::NotConnected(..)) {
             self.errors.fetch_add(1, Ordering::Relaxed);
         }
         let policy = self.config.failure_policy;
@@ -393,7 +405,13 @@ impl Inner {
                 self.no_answer_on(generation);
                 Err(Failure::NoAnswer(limit))
             }
-            (Err(_), None) => Err(Failure::NotConnected(limit)),
+            (Err(_), None) => Err(Failure::NotConnected(
+                limit,
+                self.last_connect_error
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone(),
+            )),
         }
     }
 }
@@ -437,6 +455,10 @@ async fn reconnect(store: Weak<Inner>) {
             ),
         };
         inner.errors.fetch_add(1, Ordering::Relaxed);
+        *inner
+            .last_connect_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(error.clone());
         tracing::debug!(
             redis = %inner.config.redacted_url(),
             error,
