@@ -134,6 +134,27 @@ pub(crate) fn first_tag(src: &str) -> Option<usize> {
     None
 }
 
+/// The offset of a `{% comment %}` that no `{% endcomment %}` closes, if any.
+pub(crate) fn unclosed_comment(segs: &[Seg<'_>]) -> Option<usize> {
+    let mut open = Vec::new();
+    for seg in segs {
+        match seg {
+            Seg::Tag {
+                name: "comment",
+                at,
+                ..
+            } => open.push(*at),
+            Seg::Tag {
+                name: "endcomment", ..
+            } => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.first().copied()
+}
+
 /// Splits `s` at top-level `|` (outside quotes).
 fn split_pipes(s: &str) -> Vec<&str> {
     let mut parts = Vec::new();

@@ -1,5 +1,6 @@
 //! A template: loaded and parsed once, rendered many times.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -116,6 +117,34 @@ fn liquid_error(source: &str, message: &str) -> (usize, usize, String) {
     (line, column, parts.join(": "))
 }
 
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
+/// Parses with the liquid crate, turning a panic in it (liquid-core has some on malformed input)
+/// into a syntax error rather than taking the caller down.
+fn parse_liquid(
+    source: &str,
+    name: &str,
+) -> Result<std::result::Result<::liquid::Template, ::liquid::Error>> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| parser().parse(source))).map_err(|p| {
+        Error::Syntax {
+            template: name.to_owned(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "the liquid parser failed on this template: {}",
+                panic_message(&p)
+            ),
+        }
+    })
+}
+
 impl Template {
     /// Parses `source`; `name` (a path or a file name) gives the escaping by its extension and
     /// names the template in errors.
@@ -192,8 +221,21 @@ impl Template {
                 message,
             }
         };
+        // liquid-core panics on a comment left open around another open block: report it first.
+        if let Some(at) = liquid::scan(source)
+            .as_deref()
+            .and_then(liquid::unclosed_comment)
+        {
+            let (line, column) = line_col(source, at);
+            return Err(Error::Syntax {
+                template: name,
+                line,
+                column,
+                message: "{% comment %} is never closed with {% endcomment %}".into(),
+            });
+        }
         // The template as written, for errors at the positions the user sees.
-        parser().parse(source).map_err(syntax_error)?;
+        parse_liquid(source, &name)?.map_err(syntax_error)?;
         let Some(segs) = liquid::scan(source) else {
             return Err(Error::Syntax {
                 template: name,
@@ -222,7 +264,7 @@ impl Template {
             }
         }
         let escaped = liquid::with_escaping(source, &segs, escaping);
-        let template = parser().parse(&escaped).map_err(syntax_error)?;
+        let template = parse_liquid(&escaped, &name)?.map_err(syntax_error)?;
         Ok(Template {
             program: liquid::compile(&segs, escaping),
             name,
@@ -351,9 +393,13 @@ impl Template {
             return Err(self.render_error("no liquid template to render".into()));
         };
         let mut buf = Vec::with_capacity(self.capacity.load(Ordering::Relaxed));
-        template
-            .render_to(&mut buf, &EventView::new(event))
-            .map_err(|e| self.render_error(e.to_string().trim().replace('\n', " ")))?;
+        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            template.render_to(&mut buf, &EventView::new(event))
+        }))
+        .map_err(|p| {
+            self.render_error(format!("the liquid crate failed: {}", panic_message(&p)))
+        })?;
+        rendered.map_err(|e| self.render_error(e.to_string().trim().replace('\n', " ")))?;
         let text = String::from_utf8(buf)
             .map_err(|_| self.render_error("the body is not UTF-8".into()))?;
         out.push_str(&text);
