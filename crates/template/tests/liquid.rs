@@ -244,6 +244,14 @@ fn liquid_syntax_errors_have_a_position() {
         err.contains("Unclosed block. {% endif %} tag expected"),
         "{err}"
     );
+    // liquid-core panics on this one; Hookshot reports it.
+    let err = Template::parse("t.json", "x {% comment %}{% if Type == \"a\" %}")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "t.json:1:3: {% comment %} is never closed with {% endcomment %}"
+    );
     let err = Template::parse("t.json", "x\n  {{ Type | }}")
         .unwrap_err()
         .to_string();
