@@ -23,6 +23,24 @@
 //! <body>
 //! ```
 //!
+//! ```
+//! use std::time::Duration;
+//! use hookshot_cooldown::{Checksum, Claim, MemoryStore};
+//! use hookshot_event::TargetUrl;
+//!
+//! let url = TargetUrl::parse("http://127.0.0.1:16500/get").unwrap();
+//! let body = "{\"event\": \"QuotaExceeded\"}";
+//! let checksum = Checksum::of_request("POST", &url, body.as_bytes());
+//! assert_eq!(checksum.key(hookshot_cooldown::TYK_KEY_PREFIX).len(), 14 + 32);
+//!
+//! // Through the `CooldownStore` trait a claim is `store.claim(&checksum, window).await`.
+//! let store = MemoryStore::new();
+//! let window = Duration::from_secs(10);
+//! assert_eq!(store.claim_sync(&checksum, window), Claim::Won);
+//! assert_eq!(store.claim_sync(&checksum, window), Claim::Held);
+//! assert_eq!(store.claim_sync(&checksum, Duration::ZERO), Claim::Won);
+//! ```
+//!
 //! The [`checksum`] module lists Go's rules for the host, the path and `Content-Length`; the tests
 //! check them against Go's own output and Tyk's test vector. The store key is
 //! `webhook.cache.<32 lower-case hex digits>` ([`TYK_KEY_PREFIX`]) with the value `1`, so Tyk

@@ -37,7 +37,14 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// The longest window Redis is asked for (about 136 years).
 const MAX_WINDOW_SECS: u64 = u32::MAX as u64;
 
-/// The Redis cool-down store. See the [module documentation](self) for how it connects.
+/// The Redis cool-down store: one `SET <prefix><hex> 1 NX EX <seconds>` per claim.
+///
+/// Every claim of the store shares one multiplexed (pipelined) connection. The first claim that
+/// needs it starts connecting in the background and waits for it at most the claim time limit.
+/// A connection error, or three claims in a row without an answer in time (a server that vanished
+/// without closing the socket), drops the connection, and a background task reconnects with
+/// backoff (50 ms doubling to 1 s) until it succeeds. No claim waits longer than the limit: past
+/// it the failure policy answers.
 ///
 /// Cheap to clone (clones share the connection and the counters). Claims must run on a Tokio
 /// runtime; making the store does not need one and does not connect.
