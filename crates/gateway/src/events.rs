@@ -174,23 +174,19 @@ pub fn routes(
             let built: Result<Arc<dyn hookshot_webhook::EventHandler>, ConfigError> = match handler
             {
                 HandlerConfig::Log(log) => Ok(Arc::new(LogHandler::new(log.prefix.clone()))),
-                HandlerConfig::Webhook(config) => renderer(
-                    loaded,
-                    config.template_path.as_deref(),
-                    event,
-                    &here,
-                )
-                .and_then(|(r, json)| {
-                    WebhookHandler::new(config.clone(), r, json, store.clone(), transport.clone())
-                        .map(|h| Arc::new(h) as Arc<dyn hookshot_webhook::EventHandler>)
-                        .map_err(|e| {
-                            ConfigError::new(
-                                here.clone(),
-                                e.to_string(),
-                                "expected a valid webhook handler",
-                            )
-                        })
-                }),
+                HandlerConfig::Webhook(config) => {
+                    renderer(loaded, config.template_path.as_deref(), event, &here).and_then(|r| {
+                        WebhookHandler::new(config.clone(), r, store.clone(), transport.clone())
+                            .map(|h| Arc::new(h) as Arc<dyn hookshot_webhook::EventHandler>)
+                            .map_err(|e| {
+                                ConfigError::new(
+                                    here.clone(),
+                                    e.to_string(),
+                                    "expected a valid webhook handler",
+                                )
+                            })
+                    })
+                }
             };
             match built {
                 Ok(h) => match api {
@@ -216,8 +212,8 @@ pub fn routes(
     errors.into_result(routes)
 }
 
-/// The renderer for a handler's `template_path` (`None`: the shipped default template), and
-/// whether its body is JSON. A relative path is looked up beside the configuration file, then in
+/// The renderer for a handler's `template_path` (`None`: the shipped default template); it also
+/// gives the requests' `Content-Type` (JSON for the default and `.json` templates). A relative path is looked up beside the configuration file, then in
 /// `template_path`, then among the shipped templates; the template is linted against the event it
 /// is attached to, so a template that cannot render it stops the start.
 fn renderer(
@@ -225,7 +221,7 @@ fn renderer(
     template_path: Option<&str>,
     event: &hookshot_event::EventType,
     at: &Location,
-) -> Result<(Arc<dyn Renderer>, bool), ConfigError> {
+) -> Result<Arc<dyn Renderer>, ConfigError> {
     let bad = |found: String, expected: &str| {
         ConfigError::new(
             at.clone().field("handler_meta.template_path"),
@@ -266,6 +262,5 @@ fn renderer(
             "expected a template that renders this event",
         ));
     }
-    let json = template.content_type().is_some();
-    Ok((Arc::new(template), json))
+    Ok(Arc::new(template))
 }

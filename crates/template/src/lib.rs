@@ -46,4 +46,8 @@ use hookshot_event::Event;
 pub trait Renderer: Send + Sync {
     /// The body for `event`.
     fn render(&self, event: &Event) -> Result<String>;
+
+    /// The `Content-Type` of the bodies it renders, when it knows one (`application/json` for a
+    /// JSON template); a webhook sends it unless its `header_map` sets another.
+    fn content_type(&self) -> Option<&'static str>;
 }

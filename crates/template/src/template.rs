@@ -434,4 +434,8 @@ impl Renderer for Template {
     fn render(&self, event: &Event) -> Result<String> {
         Template::render(self, event)
     }
+
+    fn content_type(&self) -> Option<&'static str> {
+        Template::content_type(self)
+    }
 }

@@ -203,7 +203,6 @@ async fn run() {
             WebhookHandler::new(
                 handler_config(&url),
                 template.clone() as Arc<dyn Renderer>,
-                true,
                 setup.store.clone(),
                 transport.clone(),
             )

@@ -45,13 +45,12 @@ pub(crate) struct PreparedRequest {
 }
 
 impl WebhookHandler {
-    /// Assembles a handler. `json` says whether the body is JSON (the default template, or a
-    /// template whose path ends in `.json`): it then gets `Content-Type: application/json` unless
-    /// `header_map` sets one.
+    /// Assembles a handler. Requests get the renderer's `Content-Type` (`application/json` for
+    /// the default template and templates whose path ends in `.json`; none for other templates)
+    /// unless `header_map` sets one.
     pub fn new(
         config: WebhookConfig,
         renderer: Arc<dyn Renderer>,
-        json: bool,
         store: Arc<dyn CooldownStore>,
         transport: Arc<dyn Transport>,
     ) -> Result<WebhookHandler> {
@@ -60,8 +59,8 @@ impl WebhookHandler {
             .expect("configured methods are valid HTTP methods");
         let mut base_headers = HeaderMap::new();
         base_headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        if json {
-            base_headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(content_type) = renderer.content_type() {
+            base_headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
         for (name, value) in &config.header_map {
             let bad = |why: String| Error::Header {
@@ -274,8 +273,13 @@ mod tests {
     }
 
     fn renderer(body: &'static str) -> Arc<dyn Renderer> {
+        typed_renderer(body, Some("application/json"))
+    }
+
+    fn typed_renderer(body: &'static str, content_type: Option<&'static str>) -> Arc<dyn Renderer> {
         let mut r = MockRenderer::new();
         r.expect_render().returning(move |_| Ok(body.to_owned()));
+        r.expect_content_type().return_const(content_type);
         Arc::new(r)
     }
 
@@ -320,7 +324,6 @@ mod tests {
         let h = WebhookHandler::new(
             config(Method::Post, 0),
             renderer("{\"a\":1}"),
-            true,
             store_never_called(),
             t,
         )
@@ -353,7 +356,8 @@ mod tests {
         let mut c = config(Method::Put, 0);
         c.header_map.insert("User-Agent".into(), "Custom/1".into());
         let (t, seen) = transport(vec![ok()]);
-        let h = WebhookHandler::new(c, renderer("plain"), false, store_never_called(), t).unwrap();
+        let h =
+            WebhookHandler::new(c, typed_renderer("plain", None), store_never_called(), t).unwrap();
         h.handle(&event()).await;
         let req = seen.lock().unwrap().pop().unwrap();
         assert_eq!(req.headers["user-agent"], "Custom/1");
@@ -363,7 +367,7 @@ mod tests {
         c.header_map
             .insert("Content-Type".into(), "application/xml".into());
         let (t, seen) = transport(vec![ok()]);
-        let h = WebhookHandler::new(c, renderer("<a/>"), true, store_never_called(), t).unwrap();
+        let h = WebhookHandler::new(c, renderer("<a/>"), store_never_called(), t).unwrap();
         h.handle(&event()).await;
         let req = seen.lock().unwrap().pop().unwrap();
         assert_eq!(req.headers.get_all("content-type").iter().count(), 1);
@@ -388,7 +392,6 @@ mod tests {
             let h = WebhookHandler::new(
                 config(method, 30),
                 renderer("{\"rendered\":true}"),
-                true,
                 Arc::new(store),
                 t,
             )
@@ -407,7 +410,6 @@ mod tests {
         let h = WebhookHandler::new(
             config(Method::Post, 10),
             renderer("x"),
-            true,
             Arc::new(store),
             Arc::new(t),
         )
@@ -426,7 +428,6 @@ mod tests {
         let h = WebhookHandler::new(
             config(Method::Post, 10),
             renderer("x"),
-            true,
             Arc::new(store),
             Arc::new(t),
         )
@@ -445,14 +446,8 @@ mod tests {
             .expect_claim()
             .returning(|_, _| Claim::Unavailable { send: true });
         let (t, _) = transport(vec![ok()]);
-        let h = WebhookHandler::new(
-            config(Method::Post, 10),
-            renderer("x"),
-            true,
-            Arc::new(store),
-            t,
-        )
-        .unwrap();
+        let h = WebhookHandler::new(config(Method::Post, 10), renderer("x"), Arc::new(store), t)
+            .unwrap();
         assert!(h.handle(&event()).await.is_delivered());
     }
 
@@ -465,12 +460,13 @@ mod tests {
                 message: "boom".into(),
             })
         });
+        r.expect_content_type()
+            .return_const(Some("application/json"));
         let mut t = MockTransport::new();
         t.expect_send().never();
         let h = WebhookHandler::new(
             config(Method::Post, 10),
             Arc::new(r),
-            true,
             store_never_called(),
             Arc::new(t),
         )
@@ -500,7 +496,7 @@ mod tests {
             })
         };
         let (t, seen) = transport(vec![unavailable(), unavailable(), unavailable()]);
-        let h = WebhookHandler::new(c, renderer("same"), true, store_never_called(), t).unwrap();
+        let h = WebhookHandler::new(c, renderer("same"), store_never_called(), t).unwrap();
         let Step::Retry { pending, .. } = h.start(&event()).await else {
             panic!("expected a retry")
         };
@@ -538,7 +534,7 @@ mod tests {
             status: http::StatusCode::BAD_REQUEST,
             retry_after: None,
         })]);
-        let h = WebhookHandler::new(c, renderer("x"), true, store_never_called(), t).unwrap();
+        let h = WebhookHandler::new(c, renderer("x"), store_never_called(), t).unwrap();
         assert!(matches!(
             h.handle(&event()).await,
             Outcome::Failed {

@@ -9,6 +9,7 @@ use hookshot_cooldown::{MemoryStore, RedisConfig, RedisStore};
 use hookshot_event::{
     Event, EventMeta, EventType, KeyFailureMeta, Method, RetryPolicy, TargetUrl, WebhookConfig,
 };
+use hookshot_template::Template;
 use hookshot_testkit::receiver::{Receiver, Reply, TestCa};
 use hookshot_transport::{HttpTransport, HttpTransportConfig};
 use hookshot_webhook::{
@@ -20,6 +21,10 @@ use hookshot_webhook::{
 struct JsonRenderer;
 
 impl Renderer for JsonRenderer {
+    fn content_type(&self) -> Option<&'static str> {
+        Some("application/json")
+    }
+
     fn render(&self, event: &Event) -> hookshot_template::Result<String> {
         let meta = event.meta.to_json();
         Ok(serde_json::json!({"event": event.event_type, "path": meta["Path"], "key": meta["Key"]}).to_string())
@@ -50,7 +55,7 @@ fn memory() -> Arc<dyn CooldownStore> {
 }
 
 fn handler(config: WebhookConfig, store: Arc<dyn CooldownStore>) -> WebhookHandler {
-    WebhookHandler::new(config, Arc::new(JsonRenderer), true, store, transport()).unwrap()
+    WebhookHandler::new(config, Arc::new(JsonRenderer), store, transport()).unwrap()
 }
 
 fn auth_failure(key: &str) -> Event {
@@ -217,7 +222,6 @@ async fn delivers_over_https_to_a_receiver_with_a_private_ca() {
     let h = WebhookHandler::new(
         config(&rx.url("/tls"), Method::Post),
         Arc::new(JsonRenderer),
-        true,
         memory(),
         Arc::new(transport),
     )
@@ -303,4 +307,80 @@ async fn fire_never_waits_and_counts_the_overflow() {
     // The receiver holds what it got; shutting down abandons the rest at the deadline.
     let report = d.shutdown().await;
     assert_eq!(report.abandoned as u64 + m.dropped, 100_000);
+}
+
+/// Writes `source` to a fresh file named `name` and loads it as a template.
+fn template_file(name: &str, source: &str) -> hookshot_template::Result<Template> {
+    let dir = std::env::temp_dir().join(format!(
+        "hookshot-webhook-ct-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, source).unwrap();
+    Template::from_file(&path)
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[tokio::test]
+async fn content_type_follows_the_template_unless_header_map_sets_one() {
+    let rx = Receiver::start().await;
+    let json_src = r#"{"event": "{{ Type }}"}"#;
+    let cases: Vec<(&str, Template, Option<&str>, Option<&str>)> = vec![
+        (
+            "default template",
+            Template::default_webhook(),
+            None,
+            Some("application/json"),
+        ),
+        (
+            "default template, Content-Type in header_map",
+            Template::default_webhook(),
+            Some("text/plain; charset=utf-8"),
+            Some("text/plain; charset=utf-8"),
+        ),
+        (
+            "a .tmpl template",
+            template_file("alert.tmpl", "{{ Type }} at {{ Meta.Path }}").unwrap(),
+            None,
+            None,
+        ),
+        (
+            "a .json template",
+            template_file("alert.json", json_src).unwrap(),
+            None,
+            Some("application/json"),
+        ),
+        (
+            "a .json template with an XML Content-Type in header_map",
+            template_file("alert.json", json_src).unwrap(),
+            Some("application/xml"),
+            Some("application/xml"),
+        ),
+    ];
+    for (what, template, header, expected) in cases {
+        let mut c = config(&rx.url("/ct"), Method::Post);
+        if let Some(h) = header {
+            c.header_map.insert("Content-Type".into(), h.into());
+        }
+        let before = rx.request_count() as usize;
+        let h = WebhookHandler::new(c, Arc::new(template), memory(), transport()).unwrap();
+        assert!(h.handle(&auth_failure("k")).await.is_delivered(), "{what}");
+        let req = rx.wait_for(before + 1, WAIT).await.pop().unwrap();
+        let got: Vec<_> = req.headers.get_all("content-type").iter().collect();
+        match expected {
+            Some(ct) => assert_eq!(got, [ct], "{what}"),
+            None => assert!(got.is_empty(), "{what}: {got:?}"),
+        }
+    }
+    // A custom template that does not exist is refused when the handler is assembled.
+    let missing = std::env::temp_dir().join("hookshot-no-such-template.json");
+    let err = Template::from_file(&missing).unwrap_err().to_string();
+    assert!(err.contains("hookshot-no-such-template.json"), "{err}");
 }
