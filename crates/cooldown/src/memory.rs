@@ -7,14 +7,18 @@
 //!
 //! Expiry is lazy with bounded work: an expired entry is overwritten when its checksum is claimed
 //! again, and every [`SWEEP_EVERY`]th claim of a shard also inspects the next [`SWEEP_SLOTS`]
-//! slots of its table (a cursor that walks the table; 4 slots per claim on average, in one
-//! contiguous run so that it costs one memory fetch, not four) and removes the expired entries it
-//! finds (backward-shift deletion, no tombstones). When a shard's table reaches 3/4 full it is rebuilt with only the live entries, at
-//! a size that leaves it at most half full; at the end of each sweep pass a table more than 7/8
-//! empty is rebuilt smaller. Memory therefore follows the live entries: between 32 and 64 bytes per
-//! live entry once tables have grown (24-byte slots at a load of 3/8 to 3/4), plus 8 KiB per store.
-//! A store that receives no claims at all does no work; [`MemoryStore::purge_expired`] reclaims
-//! everything at once when a caller wants it (for example from a timer).
+//! slots of its table (a cursor that walks the table: 4 slots per claim on average, read in one
+//! contiguous run rather than scattered) and removes the expired entries it finds (backward-shift
+//! deletion, no tombstones).
+//!
+//! Memory follows the live entries. A table that reaches 3/4 full is rebuilt with only its live
+//! entries, at the power-of-two size that leaves it at most half full; at the end of each sweep
+//! pass a table less than 1/4 full is rebuilt smaller. So after each rebuild or sweep pass a table
+//! is 1/4 to 3/4 full, and 3/8 to 3/4 while the store only grows: 32 to 64 bytes per stored entry
+//! in growth (about 50 measured at 1 million), at most 96 otherwise, plus 8 KiB per store. Rebuilds are amortized over
+//! the claims that filled or swept the table, as in any growing hash table. A store that receives
+//! no claims does no work; [`MemoryStore::purge_expired`] reclaims everything at once when a
+//! caller wants it (for example from a timer).
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -207,7 +211,7 @@ impl Table {
             self.cursor = (i + 1) & mask;
             if self.cursor == 0 {
                 // A full pass ended: give memory back when the table is mostly empty.
-                if self.slots.len() > MIN_SLOTS && self.len * 8 < self.slots.len() {
+                if self.slots.len() > MIN_SLOTS && self.len * 4 < self.slots.len() {
                     self.rebuild(hasher, now, 0);
                 }
                 return;
