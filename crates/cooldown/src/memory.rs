@@ -517,6 +517,41 @@ mod tests {
         assert_eq!(t.slots.len(), MIN_SLOTS);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The table answers every claim as a plain map of checksum to expiry would, through
+        /// growth, sweeps, backward-shift deletions and shrinking, and never holds more slots than
+        /// its bounds allow after a rebuild.
+        #[test]
+        fn table_agrees_with_a_plain_map(
+            ops in proptest::collection::vec((0u64..300, 1u64..40, 0u64..4), 1..3000)
+        ) {
+            let h = Hasher::random();
+            let mut t = Table::new();
+            let mut model: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+            let mut now = 1;
+            for (key, window, advance) in ops {
+                now += advance;
+                let c = checksum(key);
+                let expected = model.get(&key).is_none_or(|&e| e <= now);
+                let won = t.claim(h, &c.0, h.hash(&c.0), now, now + window);
+                proptest::prop_assert_eq!(won, expected, "key {} at {}", key, now);
+                if won {
+                    model.insert(key, now + window);
+                }
+                proptest::prop_assert!(t.len <= t.slots.len() * 3 / 4 + 1);
+                let live = model.values().filter(|&&e| e > now).count();
+                proptest::prop_assert!(t.len >= live, "{} stored, {} live", t.len, live);
+            }
+            let stored = t.len;
+            let removed = t.rebuild(h, now, 0);
+            let live = model.values().filter(|&&e| e > now).count();
+            proptest::prop_assert_eq!(stored - removed, live);
+            proptest::prop_assert!(t.slots.len() <= (2 * live).next_power_of_two().max(MIN_SLOTS));
+        }
+    }
+
     #[test]
     fn purge_expired_frees_everything_expired() {
         let s = MemoryStore::new();
