@@ -150,9 +150,14 @@ impl TargetUrl {
         })
     }
 
-    /// The path and query, `/` when the URL has no path.
-    pub fn path_and_query(&self) -> &str {
-        self.uri.path_and_query().map_or("/", |p| p.as_str())
+    /// The path and query as a request line carries them: `/` when the URL has no path, and a
+    /// `/` before a query that follows the host directly (`http://h?a=b` gives `/?a=b`).
+    pub fn path_and_query(&self) -> std::borrow::Cow<'_, str> {
+        match self.uri.path_and_query().map(|p| p.as_str()) {
+            None | Some("") => "/".into(),
+            Some(p) if p.starts_with('?') => format!("/{p}").into(),
+            Some(p) => p.into(),
+        }
     }
 }
 

@@ -35,6 +35,20 @@ fn classic_api_definition() {
         "https://hooks.example.com:8443/tyk?source=orders"
     );
     assert_eq!(w.target_path.host_header(), "hooks.example.com:8443");
+    for (url, request_target) in [
+        ("http://h.example?a=b", "/?a=b"),
+        ("http://h.example", "/"),
+        ("http://h.example/", "/"),
+        ("https://h.example:8443/p/q?x=1&y=2", "/p/q?x=1&y=2"),
+    ] {
+        assert_eq!(
+            hookshot_event::TargetUrl::parse(url)
+                .unwrap()
+                .path_and_query(),
+            request_target,
+            "{url}"
+        );
+    }
     assert_eq!(w.target_path.path_and_query(), "/tyk?source=orders");
     assert_eq!(
         w.template_path.as_deref(),
