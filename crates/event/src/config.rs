@@ -500,35 +500,59 @@ fn classic_handler(
     }
 }
 
+/// Where each webhook field is in one of the two forms.
+struct WebhookFields {
+    url: &'static str,
+    template: &'static str,
+    headers: &'static str,
+    /// Classic `header_map` is an object; OAS `headers` a list of `{name, value}`.
+    headers_as_list: bool,
+    cooldown: &'static str,
+    /// Classic `event_timeout` is seconds; OAS `cooldownPeriod` a duration string.
+    cooldown_as_duration: bool,
+}
+
+const CLASSIC: WebhookFields = WebhookFields {
+    url: "target_path",
+    template: "template_path",
+    headers: "header_map",
+    headers_as_list: false,
+    cooldown: "event_timeout",
+    cooldown_as_duration: false,
+};
+
+const OAS: WebhookFields = WebhookFields {
+    url: "url",
+    template: "bodyTemplate",
+    headers: "headers",
+    headers_as_list: true,
+    cooldown: "cooldownPeriod",
+    cooldown_as_duration: true,
+};
+
 fn classic_webhook(r: &mut Reader<'_, '_>) -> Option<WebhookConfig> {
-    let method = r.method("method");
-    let target_path = r.url("target_path");
-    let template_path = r.non_empty_str("template_path");
-    let header_map = r.header_map_object("header_map");
-    let event_timeout = r.seconds("event_timeout").unwrap_or(0);
-    let extras = r.extras();
-    let id = r.str("id");
-    let name = r.str("name");
-    Some(WebhookConfig {
-        id,
-        name,
-        method: method?,
-        target_path: target_path?,
-        template_path,
-        header_map: header_map?,
-        event_timeout,
-        request_timeout: extras.request_timeout,
-        retry: extras.retry?,
-        signing_secret: extras.signing_secret?,
-    })
+    webhook(r, &CLASSIC)
 }
 
 fn oas_webhook(r: &mut Reader<'_, '_>) -> Option<WebhookConfig> {
+    webhook(r, &OAS)
+}
+
+/// Reads every field (so every mistake is reported), then builds the handler if none was wrong.
+fn webhook(r: &mut Reader<'_, '_>, f: &WebhookFields) -> Option<WebhookConfig> {
     let method = r.method("method");
-    let target_path = r.url("url");
-    let template_path = r.non_empty_str("bodyTemplate");
-    let header_map = r.header_map_list("headers");
-    let event_timeout = r.duration("cooldownPeriod").unwrap_or(0);
+    let target_path = r.url(f.url);
+    let template_path = r.non_empty_str(f.template);
+    let header_map = if f.headers_as_list {
+        r.header_map_list(f.headers)
+    } else {
+        r.header_map_object(f.headers)
+    };
+    let event_timeout = if f.cooldown_as_duration {
+        r.duration(f.cooldown)
+    } else {
+        r.seconds(f.cooldown)
+    };
     let extras = r.extras();
     let id = r.str("id");
     let name = r.str("name");
@@ -539,7 +563,7 @@ fn oas_webhook(r: &mut Reader<'_, '_>) -> Option<WebhookConfig> {
         target_path: target_path?,
         template_path,
         header_map: header_map?,
-        event_timeout,
+        event_timeout: event_timeout.unwrap_or(0),
         request_timeout: extras.request_timeout,
         retry: extras.retry?,
         signing_secret: extras.signing_secret?,

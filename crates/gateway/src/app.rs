@@ -16,10 +16,11 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 
 use crate::api::{Api, ApiSet};
-use crate::metrics::{LogLimiter, Metrics};
+use crate::metrics::Metrics;
 use crate::proxy::{ProxyError, Upstream};
 use crate::session::hash_key;
 use crate::store::{KeyStore, LimitStore, QuotaState, StoreError, now_unix, rate_window};
+use hookshot_webhook::LogGate;
 
 /// Any error a body may fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -69,8 +70,8 @@ pub struct Gateway {
     upstream: Upstream,
     metrics: Metrics,
     storage_name: String,
-    storage_log: LogLimiter,
-    upstream_log: LogLimiter,
+    storage_log: LogGate,
+    upstream_log: LogGate,
     reloader: Option<Reloader>,
     apis_hook: Option<ApisHook>,
     metrics_sources: Vec<MetricsSource>,
@@ -96,8 +97,8 @@ impl Gateway {
             upstream: Upstream::new(parts.upstream_timeout),
             metrics: Metrics::default(),
             storage_name: parts.storage_name,
-            storage_log: LogLimiter::new(Duration::from_secs(10)),
-            upstream_log: LogLimiter::new(Duration::from_secs(10)),
+            storage_log: LogGate::new(Duration::from_secs(10)),
+            upstream_log: LogGate::new(Duration::from_secs(10)),
             reloader: None,
             apis_hook: None,
             metrics_sources: Vec::new(),

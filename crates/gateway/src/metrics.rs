@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 /// Requests by API and status, events fired by type, storage and upstream failures.
 #[derive(Debug, Default)]
@@ -113,40 +112,6 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
-}
-
-/// Logs a recurring failure at most once per interval, saying how many were not logged between.
-#[derive(Debug)]
-pub struct LogLimiter {
-    interval: Duration,
-    state: Mutex<(Option<Instant>, u64)>,
-}
-
-impl LogLimiter {
-    /// A limiter allowing one line per `interval`.
-    pub fn new(interval: Duration) -> LogLimiter {
-        LogLimiter {
-            interval,
-            state: Mutex::new((None, 0)),
-        }
-    }
-
-    /// `Some(suppressed since the last line)` when a line may be written now.
-    pub fn allow(&self) -> Option<u64> {
-        let mut s = lock(&self.state);
-        let now = Instant::now();
-        match s.0 {
-            Some(last) if now.duration_since(last) < self.interval => {
-                s.1 += 1;
-                None
-            }
-            _ => {
-                let suppressed = s.1;
-                *s = (Some(now), 0);
-                Some(suppressed)
-            }
-        }
-    }
 }
 
 /// Appends the webhook dispatcher's counters: queue, and per handler delivered, suppressed,
@@ -282,16 +247,5 @@ mod tests {
             out.contains("hookshot_events_fired_total{event=\"AuthFailure\"} 1\n"),
             "{out}"
         );
-    }
-
-    #[test]
-    fn log_limiter_counts_what_it_suppressed() {
-        let l = LogLimiter::new(Duration::from_secs(3600));
-        assert_eq!(l.allow(), Some(0));
-        assert_eq!(l.allow(), None);
-        assert_eq!(l.allow(), None);
-        let l = LogLimiter::new(Duration::ZERO);
-        assert_eq!(l.allow(), Some(0));
-        assert_eq!(l.allow(), Some(0));
     }
 }

@@ -30,6 +30,7 @@ pub use dispatcher::{
 pub use error::{Error, Result};
 pub use handler::{EventHandler, Pending, Step};
 pub use log::LogHandler;
+pub use log_gate::LogGate;
 pub use metrics::{HandlerMetrics, LATENCY_BUCKETS_MS, MetricsSnapshot};
 pub use outcome::{FailReason, Outcome};
 pub use routes::{Registration, Routes};

@@ -5,13 +5,14 @@ use std::time::{Duration, Instant};
 
 /// Lets one log line through per interval and counts the others.
 #[derive(Debug)]
-pub(crate) struct LogGate {
+pub struct LogGate {
     interval: Duration,
     state: Mutex<(Option<Instant>, u64)>,
 }
 
 impl LogGate {
-    pub(crate) fn new(interval: Duration) -> LogGate {
+    /// A gate letting one line through per `interval`.
+    pub fn new(interval: Duration) -> LogGate {
         LogGate {
             interval,
             state: Mutex::new((None, 0)),
@@ -19,7 +20,7 @@ impl LogGate {
     }
 
     /// `Some(held back since the last line)` when a line may be written now.
-    pub(crate) fn allow(&self) -> Option<u64> {
+    pub fn allow(&self) -> Option<u64> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         match state.0 {
