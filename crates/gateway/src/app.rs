@@ -182,20 +182,18 @@ impl Gateway {
 
     /// Answers one request from the client at `peer`.
     pub async fn handle(&self, req: Request<Body>, peer: SocketAddr) -> Response<Body> {
-        let path = req.uri().path().to_owned();
+        let path = req.uri().path();
         if path == "/hello" || path == "/metrics" || path.starts_with("/tyk/") || path == "/tyk" {
             let response = crate::admin::handle(self, req).await;
             self.metrics.request("", response.status().as_u16());
             return response;
         }
-        let apis = self.apis();
-        let Some(api) = apis.route(&path).cloned() else {
+        let Some(api) = self.apis().route(path).cloned() else {
             self.metrics.request("", 404);
             return error_response(StatusCode::NOT_FOUND, "Not Found");
         };
-        let api_id = api.id().to_owned();
-        let (status, response) = self.serve_api(api, req, peer).await;
-        self.metrics.request(&api_id, status);
+        let (status, response) = self.serve_api(api.clone(), req, peer).await;
+        self.metrics.request(api.id(), status);
         response
     }
 

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Requests by API and status, events fired by type, storage and upstream failures.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// By API, then by status: looked up by `&str`, so counting a request allocates nothing once
+    /// its API and status have been seen.
+    requests: Mutex<BTreeMap<String, BTreeMap<u16, u64>>>,
     events: Mutex<BTreeMap<String, u64>>,
     storage_errors: AtomicU64,
     upstream_errors: AtomicU64,
@@ -23,14 +25,23 @@ impl Metrics {
     /// Counts a request answered with `status` for `api` (`""` for the gateway's own endpoints
     /// and paths no API serves).
     pub fn request(&self, api: &str, status: u16) {
-        *lock(&self.requests)
-            .entry((api.to_owned(), status))
-            .or_default() += 1;
+        let mut requests = lock(&self.requests);
+        let by_status = match requests.get_mut(api) {
+            Some(by_status) => by_status,
+            None => requests.entry(api.to_owned()).or_default(),
+        };
+        *by_status.entry(status).or_default() += 1;
     }
 
     /// Counts an event fired.
     pub fn event(&self, event_type: &str) {
-        *lock(&self.events).entry(event_type.to_owned()).or_default() += 1;
+        let mut events = lock(&self.events);
+        match events.get_mut(event_type) {
+            Some(n) => *n += 1,
+            None => {
+                events.insert(event_type.to_owned(), 1);
+            }
+        }
     }
 
     /// Counts a storage failure.
@@ -56,7 +67,8 @@ impl Metrics {
     /// How many requests `api` answered with `status`.
     pub fn requests(&self, api: &str, status: u16) -> u64 {
         lock(&self.requests)
-            .get(&(api.to_owned(), status))
+            .get(api)
+            .and_then(|by_status| by_status.get(&status))
             .copied()
             .unwrap_or(0)
     }
@@ -72,12 +84,14 @@ impl Metrics {
             out,
             "# HELP hookshot_requests_total Requests answered, by API (empty: none) and status.\n# TYPE hookshot_requests_total counter"
         );
-        for ((api, status), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                out,
-                "hookshot_requests_total{{api=\"{}\",status=\"{status}\"}} {n}",
-                escape(api)
-            );
+        for (api, by_status) in lock(&self.requests).iter() {
+            for (status, n) in by_status {
+                let _ = writeln!(
+                    out,
+                    "hookshot_requests_total{{api=\"{}\",status=\"{status}\"}} {n}",
+                    escape(api)
+                );
+            }
         }
         let _ = writeln!(
             out,

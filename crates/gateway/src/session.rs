@@ -106,11 +106,12 @@ impl Session {
 
 /// The SHA-256 of a key, in lower-case hex: how keys are stored and reported, never in the clear.
 pub fn hash_key(key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(key.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest {
-        use std::fmt::Write as _;
-        let _ = write!(out, "{b:02x}");
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0x0f)] as char);
     }
     out
 }

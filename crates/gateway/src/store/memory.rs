@@ -69,7 +69,10 @@ impl LimitStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         let now = Instant::now();
         let mut rates = lock(&self.rates);
-        let log = rates.entry(key_hash.to_owned()).or_default();
+        let log = match rates.get_mut(key_hash) {
+            Some(log) => log,
+            None => rates.entry(key_hash.to_owned()).or_default(),
+        };
         while log
             .front()
             .is_some_and(|t| now.duration_since(*t) >= window)
@@ -91,7 +94,10 @@ impl LimitStore for MemoryStore {
     ) -> Result<QuotaState, StoreError> {
         let now = now_unix();
         let mut quotas = lock(&self.quotas);
-        let entry = quotas.entry(key_hash.to_owned()).or_insert((0, 0));
+        let entry = match quotas.get_mut(key_hash) {
+            Some(entry) => entry,
+            None => quotas.entry(key_hash.to_owned()).or_insert((0, 0)),
+        };
         if entry.1 > 0 && entry.1 <= now {
             *entry = (0, 0);
         }
