@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use hookshot_event::{Event, EventType};
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use crate::EventSink;
 use crate::handler::{EventHandler, Step};
@@ -23,7 +23,8 @@ use crate::routes::Routes;
 pub struct DispatcherConfig {
     /// Jobs (one event at one handler) that may wait for a delivery slot; more are dropped and counted.
     pub queue_capacity: usize,
-    /// Deliveries in flight at once.
+    /// Requests to receivers in flight at once; as many more jobs may be preparing (rendering,
+    /// claiming their cool-down) meanwhile, so a slow cool-down store never holds a delivery slot.
     pub concurrency: usize,
     /// How long shutdown waits for queued and in-flight deliveries.
     pub shutdown_grace: Duration,
@@ -46,7 +47,10 @@ struct Job {
 }
 
 struct Shared {
-    semaphore: Arc<Semaphore>,
+    /// Slots for preparing jobs (render, checksum, cool-down claim).
+    preparing: Arc<Semaphore>,
+    /// Slots for requests to receivers: the dispatcher's concurrency.
+    delivering: Arc<Semaphore>,
     outstanding: AtomicUsize,
     idle: Notify,
     fired: AtomicU64,
@@ -118,7 +122,8 @@ impl Dispatcher {
         let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
         let (abandon, _) = watch::channel(false);
         let shared = Arc::new(Shared {
-            semaphore: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            preparing: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            delivering: Arc::new(Semaphore::new(config.concurrency.max(1))),
             outstanding: AtomicUsize::new(0),
             idle: Notify::new(),
             fired: AtomicU64::new(0),
@@ -241,23 +246,38 @@ impl EventSink for Dispatcher {
 
 async fn run_queue(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
     while let Some(job) = rx.recv().await {
-        let Ok(permit) = shared.semaphore.clone().acquire_owned().await else {
+        let Ok(permit) = shared.preparing.clone().acquire_owned().await else {
             return;
         };
         tokio::spawn(run_job(job, permit, shared.clone()));
     }
 }
 
-async fn run_job(job: Job, permit: tokio::sync::OwnedSemaphorePermit, shared: Arc<Shared>) {
+async fn run_job(job: Job, preparing: OwnedSemaphorePermit, shared: Arc<Shared>) {
     let handler = job.handler;
+    // Preparing (render, checksum, cool-down claim) takes a slot of its own, so that waiting on
+    // the cool-down store never holds a delivery slot. The preparing slot is kept until a delivery
+    // slot is had, so jobs taken off the queue stay bounded by twice the concurrency.
     let mut step = handler.start(&job.event).await;
-    let mut permit = Some(permit);
+    let mut preparing = Some(preparing);
     let outcome = loop {
         match step {
             Step::Done(outcome) => break outcome,
+            Step::Send(pending) => {
+                let Ok(permit) = shared.delivering.clone().acquire_owned().await else {
+                    break Outcome::Failed {
+                        reason: FailReason::Shutdown,
+                        detail: "the dispatcher stopped".into(),
+                        attempts: pending.attempts(),
+                    };
+                };
+                drop(preparing.take());
+                step = handler.resume(pending).await;
+                drop(permit);
+            }
             Step::Retry { after, pending } => {
-                // A retry waiting for its backoff holds no delivery slot.
-                drop(permit.take());
+                // A retry waiting for its backoff holds no slot.
+                drop(preparing.take());
                 let mut abandon = shared.abandon.subscribe();
                 let abandoned = *abandon.borrow()
                     || tokio::select! {
@@ -271,21 +291,13 @@ async fn run_job(job: Job, permit: tokio::sync::OwnedSemaphorePermit, shared: Ar
                         attempts: pending.attempts(),
                     };
                 }
-                let Ok(p) = shared.semaphore.clone().acquire_owned().await else {
-                    break Outcome::Failed {
-                        reason: FailReason::Shutdown,
-                        detail: "the dispatcher stopped".into(),
-                        attempts: pending.attempts(),
-                    };
-                };
-                permit = Some(p);
-                step = handler.resume(pending).await;
+                step = Step::Send(pending);
             }
         }
     };
+    drop(preparing);
     let latency = outcome.is_delivered().then(|| job.fired.elapsed());
     handler.metrics().record(&outcome, latency);
-    drop(permit);
     shared.job_done();
 }
 
@@ -482,6 +494,77 @@ mod tests {
             d.fire(Event::sample(&EventType::HostDown));
         }
         assert_eq!(d.shutdown().await, ShutdownReport { abandoned: 3 });
+    }
+
+    fn pending() -> Pending {
+        Pending {
+            request: Arc::new(crate::webhook::PreparedRequest {
+                request: hookshot_transport::WebhookRequest {
+                    method: http::Method::POST,
+                    url: "http://x/".parse().unwrap(),
+                    headers: Default::default(),
+                    body: Default::default(),
+                    timeout: None,
+                },
+                body: Default::default(),
+                webhook_id: "msg_1".into(),
+            }),
+            attempts: 0,
+        }
+    }
+
+    /// Prepares at once; every send waits on `gate`.
+    struct StuckSender {
+        metrics: HandlerMetrics,
+        gate: Semaphore,
+    }
+
+    #[async_trait]
+    impl EventHandler for StuckSender {
+        fn label(&self) -> &str {
+            "stuck-sender"
+        }
+        fn metrics(&self) -> &HandlerMetrics {
+            &self.metrics
+        }
+        async fn start(&self, _: &Event) -> Step {
+            Step::Send(pending())
+        }
+        async fn resume(&self, _: Pending) -> Step {
+            let _ = self.gate.acquire().await.unwrap();
+            Step::Done(Outcome::Delivered {
+                status: 200,
+                attempts: 1,
+            })
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn prepared_jobs_waiting_for_a_slot_stay_bounded() {
+        let stuck = Arc::new(StuckSender {
+            metrics: HandlerMetrics::default(),
+            gate: Semaphore::new(0),
+        });
+        let mut routes = Routes::new();
+        routes.add_global(EventType::HostDown, stuck.clone());
+        let d = Dispatcher::start(
+            DispatcherConfig {
+                queue_capacity: 10,
+                concurrency: 2,
+                shutdown_grace: Duration::from_millis(100),
+            },
+            routes,
+        );
+        for _ in 0..1000 {
+            d.fire(Event::sample(&EventType::HostDown));
+            tokio::task::yield_now().await;
+        }
+        // 10 queued, 2 sending, 2 prepared and waiting for a slot, 1 taken by the queue loop.
+        let m = d.metrics();
+        assert!(m.outstanding <= 15, "outstanding {}", m.outstanding);
+        assert_eq!(m.dropped + m.outstanding as u64, 1000);
+        stuck.gate.add_permits(1000);
+        d.shutdown().await;
     }
 
     /// Fails once with a long backoff, then succeeds.

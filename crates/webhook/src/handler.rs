@@ -11,9 +11,10 @@ use crate::outcome::Outcome;
 
 /// Something that reacts to events: a webhook, a log line, or a handler of a user's own.
 ///
-/// A handler works in steps so that a dispatcher can release its delivery slot while a retry waits:
-/// [`start`](Self::start) handles a fresh event and either finishes or asks to be
-/// [`resume`](Self::resume)d with its [`Pending`] state after a delay.
+/// A handler works in steps so that a dispatcher holds a delivery slot only while a request is
+/// being sent: [`start`](Self::start) prepares a fresh event (render, checksum, cool-down claim) and
+/// either finishes or hands back a [`Pending`] request to [`resume`](Self::resume) (send) when a
+/// slot is free, at once ([`Step::Send`]) or after a backoff ([`Step::Retry`]).
 #[async_trait]
 pub trait EventHandler: Send + Sync {
     /// A name for logs and metrics.
@@ -22,10 +23,10 @@ pub trait EventHandler: Send + Sync {
     /// The handler's counters.
     fn metrics(&self) -> &HandlerMetrics;
 
-    /// Handles a fresh event.
+    /// Prepares a fresh event: no request to a receiver is made here.
     async fn start(&self, event: &Event) -> Step;
 
-    /// Makes the next attempt of a delivery that asked to be retried.
+    /// Makes the next attempt of a prepared delivery.
     async fn resume(&self, pending: Pending) -> Step;
 
     /// Handles an event to the end, waiting out retries inline: for users without a dispatcher.
@@ -34,6 +35,7 @@ pub trait EventHandler: Send + Sync {
         loop {
             match step {
                 Step::Done(outcome) => return outcome,
+                Step::Send(pending) => step = self.resume(pending).await,
                 Step::Retry { after, pending } => {
                     tokio::time::sleep(after).await;
                     step = self.resume(pending).await;
@@ -48,6 +50,8 @@ pub trait EventHandler: Send + Sync {
 pub enum Step {
     /// Finished.
     Done(Outcome),
+    /// Ready to send: make the attempt when a delivery slot is free.
+    Send(Pending),
     /// Try again after `after`.
     Retry {
         /// How long to wait.

@@ -237,7 +237,10 @@ impl EventHandler for WebhookHandler {
                 }
             }
         }
-        self.attempt(Arc::new(prepared), 0).await
+        Step::Send(Pending {
+            request: Arc::new(prepared),
+            attempts: 0,
+        })
     }
 
     async fn resume(&self, pending: Pending) -> Step {
@@ -497,7 +500,11 @@ mod tests {
         };
         let (t, seen) = transport(vec![unavailable(), unavailable(), unavailable()]);
         let h = WebhookHandler::new(c, renderer("same"), store_never_called(), t).unwrap();
-        let Step::Retry { pending, .. } = h.start(&event()).await else {
+        let Step::Send(pending) = h.start(&event()).await else {
+            panic!("expected a prepared request")
+        };
+        assert_eq!(pending.attempts(), 0);
+        let Step::Retry { pending, .. } = h.resume(pending).await else {
             panic!("expected a retry")
         };
         assert_eq!(pending.attempts(), 1);
