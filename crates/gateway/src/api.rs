@@ -91,6 +91,11 @@ pub struct Api {
     pub api_ref: ApiRef,
     /// The header holding the key, lower-cased.
     pub auth_header: http::HeaderName,
+    /// The upstream's scheme and authority (as `Host` carries it), parsed once; `None` when they
+    /// do not parse, and each request then reports the bad URL.
+    pub upstream_origin: Option<(http::uri::Scheme, http::uri::Authority)>,
+    /// The `Host` header sent upstream, built once; `None` when it is not a valid header value.
+    pub upstream_host: Option<http::HeaderValue>,
 }
 
 impl Api {
@@ -396,6 +401,14 @@ pub fn parse(text: &str, name: &str) -> Result<Api, ConfigErrors> {
         };
     match (errors.is_empty(), target, auth_header) {
         (true, Some(target), Some(auth_header)) => Ok(Api {
+            upstream_origin: target
+                .uri()
+                .scheme_str()
+                .unwrap_or("http")
+                .parse()
+                .ok()
+                .zip(target.host_header().parse().ok()),
+            upstream_host: http::HeaderValue::from_str(target.host_header()).ok(),
             api_ref: ApiRef {
                 id: definition.api_id.clone(),
                 name: definition.name.clone(),

@@ -96,13 +96,18 @@ impl Upstream {
         peer: IpAddr,
     ) -> Result<Response<Body>, ProxyError> {
         let path_and_query = api.upstream_path(req.uri().path(), req.uri().query());
-        let target = api.target.uri();
-        let uri = Uri::builder()
-            .scheme(target.scheme_str().unwrap_or("http"))
-            .authority(api.target.host_header())
-            .path_and_query(path_and_query)
-            .build()
-            .map_err(|e| ProxyError::BadUrl(e.to_string()))?;
+        let uri = match &api.upstream_origin {
+            Some((scheme, authority)) => Uri::builder()
+                .scheme(scheme.clone())
+                .authority(authority.clone())
+                .path_and_query(path_and_query),
+            None => Uri::builder()
+                .scheme(api.target.uri().scheme_str().unwrap_or("http"))
+                .authority(api.target.host_header())
+                .path_and_query(path_and_query),
+        }
+        .build()
+        .map_err(|e| ProxyError::BadUrl(e.to_string()))?;
         *req.uri_mut() = uri;
         *req.version_mut() = http::Version::HTTP_11;
         let headers = req.headers_mut();
@@ -114,8 +119,8 @@ impl Upstream {
         if let Ok(v) = HeaderValue::from_str(&forwarded) {
             headers.insert("x-forwarded-for", v);
         }
-        if let Ok(v) = HeaderValue::from_str(api.target.host_header()) {
-            headers.insert(header::HOST, v);
+        if let Some(v) = &api.upstream_host {
+            headers.insert(header::HOST, v.clone());
         }
         let call = self.client.request(req);
         let response = match self.timeout {
