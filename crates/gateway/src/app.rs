@@ -262,9 +262,7 @@ impl Gateway {
             .headers()
             .get(&api.auth_header)
             .and_then(|v| v.to_str().ok())
-            .map(|v| strip_bearer(v).to_owned())
-            .unwrap_or_default();
-        let key = key.as_str();
+            .map_or("", strip_bearer);
         if key.is_empty() {
             return Err(error_response(
                 StatusCode::UNAUTHORIZED,
