@@ -91,7 +91,14 @@ macro_rules! object_view {
                 self
             }
             fn render(&self) -> DisplayCow<'_> {
-                DisplayCow::Owned(Box::new(self.owned().render().to_string()))
+                // As liquid writes an object (each key, then its value), but in the fields' own
+                // order, so that the same event always renders the same body.
+                let mut out = String::new();
+                for (k, v) in ObjectView::iter(self) {
+                    out.push_str(&k);
+                    out.push_str(&v.render().to_string());
+                }
+                DisplayCow::Owned(Box::new(out))
             }
             fn source(&self) -> DisplayCow<'_> {
                 DisplayCow::Owned(Box::new(self.owned().source().to_string()))
@@ -106,7 +113,7 @@ macro_rules! object_view {
                 }
             }
             fn to_kstr(&self) -> KStringCow<'_> {
-                KStringCow::from_string(self.owned().render().to_string())
+                KStringCow::from_string(self.render().to_string())
             }
             fn to_value(&self) -> Value {
                 self.owned()

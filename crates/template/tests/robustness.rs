@@ -157,6 +157,31 @@ fn source() -> impl Strategy<Value = String> {
     ]
 }
 
+fn sorted(s: &str) -> Vec<char> {
+    let mut c: Vec<char> = s.chars().collect();
+    c.sort_unstable();
+    c
+}
+
+/// Whether an output prints one of the event's objects whole (`{{ Meta }}`, `{{- API -}}`).
+fn prints_an_object_whole(src: &str) -> bool {
+    src.split("{{").skip(1).any(|action| {
+        let expr = action.split("}}").next().unwrap_or("");
+        let expr = expr.trim_matches(|c: char| c == '-' || c.is_whitespace());
+        let head = expr.split('|').next().unwrap_or("").trim();
+        matches!(
+            head,
+            "Meta"
+                | "EventMetaData"
+                | "API"
+                | "Meta.HostInfo"
+                | "EventMetaData.HostInfo"
+                | "Meta.HostInfo.MetaData"
+                | "EventMetaData.HostInfo.MetaData"
+        )
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -170,6 +195,11 @@ proptest! {
             if t.syntax() == Syntax::Liquid && t.engine() == Engine::Compiled {
                 let liquid = t.render_with_liquid(event).unwrap();
                 match (&compiled, &liquid) {
+                    // An object printed whole goes through the liquid crate's HashMap, whose
+                    // order is not fixed: such outputs are compared as the same characters.
+                    (Ok(a), Ok(b)) if a != b && prints_an_object_whole(&src) => {
+                        prop_assert_eq!(sorted(a), sorted(b), "{:?} / {}", src, event.event_type)
+                    }
                     (Ok(a), Ok(b)) => prop_assert_eq!(a, b, "{:?} / {}", src, event.event_type),
                     (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
                     _ => prop_assert!(false, "{:?} / {}: {:?} vs {:?}", src, event.event_type, compiled, liquid),
