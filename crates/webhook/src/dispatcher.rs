@@ -586,18 +586,8 @@ mod tests {
             Step::Retry {
                 after: Duration::from_millis(300),
                 pending: Pending {
-                    request: Arc::new(crate::webhook::PreparedRequest {
-                        request: hookshot_transport::WebhookRequest {
-                            method: http::Method::POST,
-                            url: "http://x/".parse().unwrap(),
-                            headers: Default::default(),
-                            body: Default::default(),
-                            timeout: None,
-                        },
-                        body: Default::default(),
-                        webhook_id: "msg_1".into(),
-                    }),
                     attempts: 1,
+                    ..pending()
                 },
             }
         }
