@@ -276,20 +276,14 @@ impl EventHandlers {
         let mut out = EventHandlers::default();
         let mut errors = ConfigErrors::default();
         if let Some(block) = doc.get("event_handlers") {
-            match parse_classic(block, at) {
-                Ok(h) => out.merge(h),
-                Err(e) => errors.extend(e),
-            }
+            out.merge(errors.take(parse_classic(block, at)));
         }
         let oas = doc
             .get("x-tyk-api-gateway")
             .and_then(|x| x.get("server"))
             .and_then(|s| s.get("eventHandlers"));
         if let Some(list) = oas {
-            match parse_oas(list, at) {
-                Ok(h) => out.merge(h),
-                Err(e) => errors.extend(e),
-            }
+            out.merge(errors.take(parse_oas(list, at)));
         }
         errors.into_result(out)
     }

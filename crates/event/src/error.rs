@@ -133,6 +133,15 @@ impl ConfigErrors {
         self.0.iter()
     }
 
+    /// The value of `result`; when it failed, its errors are added here and the value is
+    /// `T::default()`, so that reading can go on and report everything at once.
+    pub fn take<T: Default>(&mut self, result: Result<T, ConfigErrors>) -> T {
+        result.unwrap_or_else(|e| {
+            self.extend(e);
+            T::default()
+        })
+    }
+
     /// `Ok(value)` when there is no error, otherwise the errors.
     pub fn into_result<T>(self, value: T) -> Result<T, ConfigErrors> {
         if self.is_empty() {

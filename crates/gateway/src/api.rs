@@ -344,13 +344,7 @@ pub fn parse(text: &str, name: &str) -> Result<Api, ConfigErrors> {
             )),
         }
     }
-    let handlers = match EventHandlers::from_definition(&doc, &base) {
-        Ok(h) => h,
-        Err(e) => {
-            errors.extend(e);
-            EventHandlers::default()
-        }
-    };
+    let handlers = errors.take(EventHandlers::from_definition(&doc, &base));
     if !errors.is_empty() {
         return Err(errors);
     }

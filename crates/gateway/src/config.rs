@@ -272,13 +272,7 @@ pub fn parse(
     );
     section::<StorageConfig>(obj, "storage", &at, &mut errors);
     section::<HookshotConfig>(obj, "hookshot", &at, &mut errors);
-    let global_handlers = match EventHandlers::from_definition(&doc, &Location::file(name)) {
-        Ok(h) => h,
-        Err(e) => {
-            errors.extend(e);
-            EventHandlers::default()
-        }
-    };
+    let global_handlers = errors.take(EventHandlers::from_definition(&doc, &Location::file(name)));
     if !errors.is_empty() {
         return Err(errors);
     }
