@@ -1,18 +1,22 @@
 //! The dispatcher: `fire` queues and returns at once; deliveries run with bounded concurrency.
 //!
 //! Events wait in a bounded queue; when it is full the event is dropped and counted (and the warning
-//! is rate-limited). A worker takes each job when a delivery slot is free; a retry waiting for its
-//! backoff holds no slot. Shutdown stops new events and drains what is queued up to a deadline.
+//! is rate-limited). A fixed pool of workers, started with the dispatcher, takes jobs off the queue:
+//! twice the concurrency, so that as many jobs may be preparing (rendering, claiming their
+//! cool-down) as are being sent, and a slow cool-down store never holds a delivery slot. A retry
+//! waiting for its backoff leaves the pool and holds no slot. Shutdown stops new events and drains
+//! what is queued up to a deadline.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use hookshot_event::{Event, EventType};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 
 use crate::EventSink;
-use crate::handler::{EventHandler, Step};
+use crate::handler::{EventHandler, Pending, Step};
 use crate::log_gate::LogGate;
 use crate::metrics::MetricsSnapshot;
 use crate::outcome::{FailReason, Outcome};
@@ -21,7 +25,7 @@ use crate::routes::Routes;
 /// Dispatcher settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DispatcherConfig {
-    /// Jobs (one event at one handler) that may wait for a delivery slot; more are dropped and counted.
+    /// Jobs (one event at one handler) that may wait for a worker; more are dropped and counted.
     pub queue_capacity: usize,
     /// Requests to receivers in flight at once; as many more jobs may be preparing (rendering,
     /// claiming their cool-down) meanwhile, so a slow cool-down store never holds a delivery slot.
@@ -46,11 +50,21 @@ struct Job {
     fired: Instant,
 }
 
+/// The jobs waiting for a worker.
+struct Queue {
+    jobs: VecDeque<Job>,
+    capacity: usize,
+    /// No more jobs will come (the dispatcher was shut down or dropped): the workers stop once the
+    /// queue is empty.
+    finished: bool,
+}
+
 struct Shared {
-    /// Slots for preparing jobs (render, checksum, cool-down claim).
-    preparing: Arc<Semaphore>,
+    queue: Mutex<Queue>,
+    /// One permit per queued job; closed when the workers are to stop.
+    queued: Semaphore,
     /// Slots for requests to receivers: the dispatcher's concurrency.
-    delivering: Arc<Semaphore>,
+    delivering: Semaphore,
     outstanding: AtomicUsize,
     idle: Notify,
     fired: AtomicU64,
@@ -61,6 +75,42 @@ struct Shared {
 }
 
 impl Shared {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `job`, or gives it back when the queue is full.
+    fn push(&self, job: Job) -> Result<(), Job> {
+        {
+            let mut q = self.queue();
+            if q.finished || q.jobs.len() >= q.capacity {
+                return Err(job);
+            }
+            q.jobs.push_back(job);
+        }
+        self.queued.add_permits(1);
+        Ok(())
+    }
+
+    /// Takes the next job, for a worker that holds one of `queued`'s permits.
+    fn pop(&self) -> Option<Job> {
+        let mut q = self.queue();
+        let job = q.jobs.pop_front();
+        if q.finished && q.jobs.is_empty() {
+            self.queued.close();
+        }
+        job
+    }
+
+    /// No more jobs will be queued: the workers stop once the queue is empty.
+    fn finish(&self) {
+        let mut q = self.queue();
+        q.finished = true;
+        if q.jobs.is_empty() {
+            self.queued.close();
+        }
+    }
+
     fn job_done(&self) {
         if self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.idle.notify_waiters();
@@ -71,7 +121,6 @@ impl Shared {
 /// Routes fired events to their handlers and delivers them in the background.
 pub struct Dispatcher {
     config: DispatcherConfig,
-    queue: mpsc::Sender<Job>,
     routes: RwLock<Arc<Routes>>,
     shared: Arc<Shared>,
 }
@@ -114,16 +163,21 @@ pub struct HandlerReport {
 }
 
 impl Dispatcher {
-    /// Starts a dispatcher on the current tokio runtime.
+    /// Starts a dispatcher and its workers on the current tokio runtime.
     ///
     /// # Panics
     /// Outside a tokio runtime.
     pub fn start(config: DispatcherConfig, routes: Routes) -> Arc<Dispatcher> {
-        let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
+        let concurrency = config.concurrency.max(1);
         let (abandon, _) = watch::channel(false);
         let shared = Arc::new(Shared {
-            preparing: Arc::new(Semaphore::new(config.concurrency.max(1))),
-            delivering: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            queue: Mutex::new(Queue {
+                jobs: VecDeque::new(),
+                capacity: config.queue_capacity.max(1),
+                finished: false,
+            }),
+            queued: Semaphore::new(0),
+            delivering: Semaphore::new(concurrency),
             outstanding: AtomicUsize::new(0),
             idle: Notify::new(),
             fired: AtomicU64::new(0),
@@ -132,10 +186,11 @@ impl Dispatcher {
             abandon,
             drop_log: LogGate::new(Duration::from_secs(10)),
         });
-        tokio::spawn(run_queue(rx, shared.clone()));
+        for _ in 0..2 * concurrency {
+            tokio::spawn(work(shared.clone()));
+        }
         Arc::new(Dispatcher {
             config,
-            queue: tx,
             routes: RwLock::new(Arc::new(routes)),
             shared,
         })
@@ -144,50 +199,64 @@ impl Dispatcher {
     /// Replaces the routing table (a configuration reload); deliveries under way finish with the
     /// handlers they started with.
     pub fn set_routes(&self, routes: Routes) {
-        *self.routes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(routes);
+        *self.routes.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(routes);
     }
 
     /// The current routing table.
     pub fn routes(&self) -> Arc<Routes> {
         self.routes
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
     /// Stops taking events and waits, up to the configured grace period, until every queued and
-    /// in-flight delivery has finished; retries still waiting then are abandoned.
+    /// in-flight delivery has finished. At the deadline, jobs still queued are not started, and
+    /// retries waiting for their backoff are abandoned; both are counted as failed (`shutdown`).
     pub async fn shutdown(&self) -> ShutdownReport {
-        self.shared.closed.store(true, Ordering::Release);
+        let shared = &self.shared;
+        shared.closed.store(true, Ordering::Release);
         let deadline = tokio::time::Instant::now() + self.config.shutdown_grace;
-        loop {
-            let idle = self.shared.idle.notified();
-            if self.shared.outstanding.load(Ordering::Acquire) == 0 {
-                return ShutdownReport { abandoned: 0 };
+        let report = loop {
+            let idle = shared.idle.notified();
+            if shared.outstanding.load(Ordering::Acquire) == 0 {
+                break ShutdownReport { abandoned: 0 };
             }
             if tokio::time::timeout_at(deadline, idle).await.is_err() {
-                let abandoned = self.shared.outstanding.load(Ordering::Acquire);
-                let _ = self.shared.abandon.send(true);
+                let abandoned = shared.outstanding.load(Ordering::Acquire);
+                let _ = shared.abandon.send(true);
+                let unstarted: Vec<Job> = shared.queue().jobs.drain(..).collect();
+                for job in unstarted {
+                    let outcome = Outcome::Failed {
+                        reason: FailReason::Shutdown,
+                        detail: "shut down before it was sent".into(),
+                        attempts: 0,
+                    };
+                    done(&job, &outcome, shared);
+                }
                 if abandoned > 0 {
                     tracing::warn!(
                         abandoned,
                         "webhook queue not drained before the shutdown deadline"
                     );
                 }
-                return ShutdownReport { abandoned };
+                break ShutdownReport { abandoned };
             }
-        }
+        };
+        shared.finish();
+        report
     }
 
     /// Counters of the dispatcher and of every registered handler.
     pub fn metrics(&self) -> DispatcherMetrics {
         let routes = self.routes();
+        let shared = &self.shared;
         DispatcherMetrics {
-            queue_depth: self.queue.max_capacity() - self.queue.capacity(),
-            queue_capacity: self.queue.max_capacity(),
-            outstanding: self.shared.outstanding.load(Ordering::Relaxed),
-            fired: self.shared.fired.load(Ordering::Relaxed),
-            dropped: self.shared.dropped.load(Ordering::Relaxed),
+            queue_depth: shared.queue().jobs.len(),
+            queue_capacity: self.config.queue_capacity.max(1),
+            outstanding: shared.outstanding.load(Ordering::Relaxed),
+            fired: shared.fired.load(Ordering::Relaxed),
+            dropped: shared.dropped.load(Ordering::Relaxed),
             handlers: routes
                 .registrations()
                 .iter()
@@ -215,6 +284,13 @@ impl Dispatcher {
     }
 }
 
+impl Drop for Dispatcher {
+    /// The workers deliver what is queued, then stop.
+    fn drop(&mut self) {
+        self.shared.finish();
+    }
+}
+
 impl EventSink for Dispatcher {
     fn fire(&self, event: Event) {
         self.shared.fired.fetch_add(1, Ordering::Relaxed);
@@ -232,72 +308,91 @@ impl EventSink for Dispatcher {
                 handler: handler.clone(),
                 fired,
             };
-            if let Err(e) = self.queue.try_send(job) {
+            if self.shared.push(job).is_err() {
                 self.shared.job_done();
-                let why = match e {
-                    mpsc::error::TrySendError::Full(_) => "the queue is full",
-                    mpsc::error::TrySendError::Closed(_) => "the dispatcher has stopped",
-                };
-                self.drop_job(handler.as_ref(), &event, why);
+                self.drop_job(handler.as_ref(), &event, "the queue is full");
             }
         }
     }
 }
 
-async fn run_queue(mut rx: mpsc::Receiver<Job>, shared: Arc<Shared>) {
-    while let Some(job) = rx.recv().await {
-        let Ok(permit) = shared.preparing.clone().acquire_owned().await else {
-            return;
-        };
-        tokio::spawn(run_job(job, permit, shared.clone()));
+/// One worker: takes jobs off the queue until the queue is finished and empty.
+async fn work(shared: Arc<Shared>) {
+    loop {
+        match shared.queued.acquire().await {
+            Ok(permit) => permit.forget(),
+            Err(_) => return,
+        }
+        // The queue may have been emptied by a shutdown past its deadline.
+        if let Some(job) = shared.pop() {
+            run_job(job, &shared).await;
+        }
     }
 }
 
-async fn run_job(job: Job, preparing: OwnedSemaphorePermit, shared: Arc<Shared>) {
-    let handler = job.handler;
-    // Preparing (render, checksum, cool-down claim) takes a slot of its own, so that waiting on
-    // the cool-down store never holds a delivery slot. The preparing slot is kept until a delivery
-    // slot is had, so jobs taken off the queue stay bounded by twice the concurrency.
-    let mut step = handler.start(&job.event).await;
-    let mut preparing = Some(preparing);
-    let outcome = loop {
+async fn run_job(job: Job, shared: &Arc<Shared>) {
+    let step = job.handler.start(&job.event).await;
+    match advance(job.handler.as_ref(), step, shared).await {
+        Ok(outcome) => done(&job, &outcome, shared),
+        // A retry waiting for its backoff leaves the worker free.
+        Err((after, pending)) => {
+            tokio::spawn(retry(job, after, pending, shared.clone()));
+        }
+    }
+}
+
+/// Sends as long as the handler asks to, each send holding a delivery slot; a retry is handed back
+/// with its backoff.
+async fn advance(
+    handler: &dyn EventHandler,
+    mut step: Step,
+    shared: &Shared,
+) -> Result<Outcome, (Duration, Pending)> {
+    loop {
         match step {
-            Step::Done(outcome) => break outcome,
+            Step::Done(outcome) => return Ok(outcome),
+            Step::Retry { after, pending } => return Err((after, pending)),
             Step::Send(pending) => {
-                let Ok(permit) = shared.delivering.clone().acquire_owned().await else {
-                    break Outcome::Failed {
+                let Ok(_slot) = shared.delivering.acquire().await else {
+                    return Ok(Outcome::Failed {
                         reason: FailReason::Shutdown,
                         detail: "the dispatcher stopped".into(),
                         attempts: pending.attempts(),
-                    };
+                    });
                 };
-                drop(preparing.take());
                 step = handler.resume(pending).await;
-                drop(permit);
-            }
-            Step::Retry { after, pending } => {
-                // A retry waiting for its backoff holds no slot.
-                drop(preparing.take());
-                let mut abandon = shared.abandon.subscribe();
-                let abandoned = *abandon.borrow()
-                    || tokio::select! {
-                        _ = tokio::time::sleep(after) => false,
-                        _ = abandon.wait_for(|a| *a) => true,
-                    };
-                if abandoned {
-                    break Outcome::Failed {
-                        reason: FailReason::Shutdown,
-                        detail: "shut down while waiting to retry".into(),
-                        attempts: pending.attempts(),
-                    };
-                }
-                step = Step::Send(pending);
             }
         }
+    }
+}
+
+/// Waits out each backoff, holding no slot, and sends again until the handler is done.
+async fn retry(job: Job, mut after: Duration, mut pending: Pending, shared: Arc<Shared>) {
+    let mut abandon = shared.abandon.subscribe();
+    let outcome = loop {
+        let abandoned = *abandon.borrow()
+            || tokio::select! {
+                _ = tokio::time::sleep(after) => false,
+                _ = abandon.wait_for(|a| *a) => true,
+            };
+        if abandoned {
+            break Outcome::Failed {
+                reason: FailReason::Shutdown,
+                detail: "shut down while waiting to retry".into(),
+                attempts: pending.attempts(),
+            };
+        }
+        match advance(job.handler.as_ref(), Step::Send(pending), &shared).await {
+            Ok(outcome) => break outcome,
+            Err((next, again)) => (after, pending) = (next, again),
+        }
     };
-    drop(preparing);
+    done(&job, &outcome, &shared);
+}
+
+fn done(job: &Job, outcome: &Outcome, shared: &Shared) {
     let latency = outcome.is_delivered().then(|| job.fired.elapsed());
-    handler.metrics().record(&outcome, latency);
+    job.handler.metrics().record(outcome, latency);
     shared.job_done();
 }
 
@@ -441,8 +536,8 @@ mod tests {
         }
         let m = d.metrics();
         assert_eq!(m.fired, 1000);
-        // At most 10 queued, 2 taken by workers, 1 held by the queue loop waiting for a slot.
-        assert!(m.dropped >= 1000 - 13, "dropped {}", m.dropped);
+        // At most 10 queued and 4 taken by the workers (twice the concurrency).
+        assert!(m.dropped >= 1000 - 14, "dropped {}", m.dropped);
         assert_eq!(m.dropped, m.handlers[0].metrics.dropped);
         gate.add_permits(1000);
         d.shutdown().await;
@@ -507,7 +602,7 @@ mod tests {
                     timeout: None,
                 },
                 body: Default::default(),
-                webhook_id: "msg_1".into(),
+                webhook_id: None,
             }),
             attempts: 0,
         }
@@ -559,9 +654,9 @@ mod tests {
             d.fire(Event::sample(&EventType::HostDown));
             tokio::task::yield_now().await;
         }
-        // 10 queued, 2 sending, 2 prepared and waiting for a slot, 1 taken by the queue loop.
+        // 10 queued, and 4 workers: 2 sending, 2 prepared and waiting for a slot.
         let m = d.metrics();
-        assert!(m.outstanding <= 15, "outstanding {}", m.outstanding);
+        assert!(m.outstanding <= 14, "outstanding {}", m.outstanding);
         assert_eq!(m.dropped + m.outstanding as u64, 1000);
         stuck.gate.add_permits(1000);
         d.shutdown().await;

@@ -4,8 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
-use http::HeaderMap;
-use http::header::HeaderValue;
+use http::header::{HeaderName, HeaderValue};
 use sha2::Sha256;
 
 /// Signs requests with one secret.
@@ -44,14 +43,28 @@ impl Signer {
     }
 
     /// Sets the three Standard Webhooks headers.
-    pub(crate) fn sign(&self, headers: &mut HeaderMap, id: &str, timestamp: u64, body: &[u8]) {
+    /// The three Standard Webhooks headers for one attempt.
+    pub(crate) fn headers(
+        &self,
+        id: &str,
+        timestamp: u64,
+        body: &[u8],
+    ) -> [(HeaderName, HeaderValue); 3] {
         let signature = self.signature(id, timestamp, body);
         let value = |s: &str| {
             HeaderValue::from_str(s).expect("ids, digits and base64 are valid header values")
         };
-        headers.insert("webhook-id", value(id));
-        headers.insert("webhook-timestamp", value(&timestamp.to_string()));
-        headers.insert("webhook-signature", value(&signature));
+        [
+            (HeaderName::from_static("webhook-id"), value(id)),
+            (
+                HeaderName::from_static("webhook-timestamp"),
+                value(&timestamp.to_string()),
+            ),
+            (
+                HeaderName::from_static("webhook-signature"),
+                value(&signature),
+            ),
+        ]
     }
 }
 

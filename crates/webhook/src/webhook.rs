@@ -41,7 +41,8 @@ pub(crate) struct PreparedRequest {
     pub(crate) request: WebhookRequest,
     /// The body that was rendered (and signed); sent only when the method carries one.
     pub(crate) body: Bytes,
-    pub(crate) webhook_id: String,
+    /// The Standard Webhooks message id, when the handler signs.
+    pub(crate) webhook_id: Option<String>,
 }
 
 impl WebhookHandler {
@@ -124,18 +125,27 @@ impl WebhookHandler {
 
     async fn attempt(&self, prepared: Arc<PreparedRequest>, attempts_before: u32) -> Step {
         let attempts = attempts_before + 1;
-        let mut request = prepared.request.clone();
-        if let Some(signer) = &self.signer {
+        let signature = self.signer.as_ref().map(|signer| {
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_secs();
-            signer.sign(
-                &mut request.headers,
-                &prepared.webhook_id,
+            signer.headers(
+                prepared.webhook_id.as_deref().unwrap_or_default(),
                 now,
                 &prepared.body,
-            );
+            )
+        });
+        // The prepared request is kept only while another attempt may follow; the last one takes it.
+        let (mut request, kept) = if attempts < self.config.retry.max_attempts {
+            (prepared.request.clone(), Some(prepared))
+        } else {
+            let request =
+                Arc::try_unwrap(prepared).map_or_else(|p| p.request.clone(), |p| p.request);
+            (request, None)
+        };
+        if let Some(signature) = signature {
+            request.headers.extend(signature);
         }
         match self.transport.send(request).await {
             Ok(delivered) => self.finish(Outcome::Delivered {
@@ -144,7 +154,9 @@ impl WebhookHandler {
             }),
             Err(e) => {
                 let policy = &self.config.retry;
-                if e.is_retryable() && attempts < policy.max_attempts {
+                if e.is_retryable()
+                    && let Some(prepared) = kept
+                {
                     self.metrics.record_retry();
                     let after = crate::backoff::delay(policy, attempts, e.retry_after());
                     tracing::debug!(handler = %self.label, attempts, ?after, "retrying webhook: {e}");
@@ -197,7 +209,10 @@ impl WebhookHandler {
         Ok(PreparedRequest {
             request,
             body,
-            webhook_id: crate::signing::new_message_id(),
+            webhook_id: self
+                .signer
+                .as_ref()
+                .map(|_| crate::signing::new_message_id()),
         })
     }
 }
