@@ -6,6 +6,11 @@
 //! ratio the median of the pairs' ratios. The process's peak memory is reported at the end.
 
 use std::sync::Arc;
+
+// The allocator the hookshot binary uses.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
