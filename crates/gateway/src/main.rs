@@ -11,6 +11,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use hookshot_gateway::config::{self, LoadedConfig, LogFormat};
 
+// mimalloc: the gateway's tasks allocate on one thread and free on another all the time, which
+// glibc's malloc serialises on its arena locks.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Hookshot: an API gateway whose events drive Tyk-compatible webhooks.
 #[derive(Parser)]
 #[command(version, about)]
