@@ -2,7 +2,7 @@
 //!
 //! One claim is one `SET <prefix><hex> 1 NX EX <seconds>` on a multiplexed connection (every claim
 //! of the store shares one TCP connection). Claims are sent in pipelines: claims made while a
-//! pipeline is out wait and go together in the next (a second pipeline goes out early once a few
+//! pipeline is out wait and go together in the next (another pipeline goes out early once a few
 //! are waiting), so under load Redis and the store read and write many claims per system call,
 //! while a lone claim still goes at once.
 //!
@@ -40,10 +40,10 @@ const COUNT: u64 = 0xffff_ffff;
 const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// Pipelines of claims out at once. Claims made while one is out wait and go together in the next;
-/// a second is sent before the first is answered only once [`FULL_BATCH`] claims are waiting.
-const PIPELINES_IN_FLIGHT: usize = 2;
+/// another is sent before those out are answered only once [`FULL_BATCH`] claims are waiting.
+const PIPELINES_IN_FLIGHT: usize = 8;
 /// Claims waiting that are worth a pipeline of their own while another is out.
-const FULL_BATCH: usize = 4;
+const FULL_BATCH: usize = 8;
 /// The longest window Redis is asked for (about 136 years).
 const MAX_WINDOW_SECS: u64 = u32::MAX as u64;
 
