@@ -591,6 +591,59 @@ mod tests {
         assert_eq!(d.shutdown().await, ShutdownReport { abandoned: 3 });
     }
 
+    #[tokio::test]
+    async fn jobs_still_queued_at_the_deadline_are_not_started_and_counted() {
+        let gate = Arc::new(Semaphore::new(0));
+        let stuck = Recorder::holding("stuck", gate.clone());
+        let mut routes = Routes::new();
+        routes.add_global(EventType::HostDown, stuck.clone());
+        let d = Dispatcher::start(
+            DispatcherConfig {
+                queue_capacity: 100,
+                concurrency: 1,
+                shutdown_grace: Duration::from_millis(100),
+            },
+            routes,
+        );
+        for _ in 0..5 {
+            d.fire(Event::sample(&EventType::HostDown));
+        }
+        // Two workers (twice the concurrency) hold a job each; three wait in the queue.
+        until("both workers busy", || d.metrics().queue_depth == 3).await;
+        assert_eq!(d.shutdown().await, ShutdownReport { abandoned: 5 });
+        let m = d.metrics();
+        assert_eq!(m.queue_depth, 0);
+        assert_eq!(m.handlers[0].metrics.failed(FailReason::Shutdown), 3);
+        // Released, the two running jobs finish; nothing else starts.
+        gate.add_permits(100);
+        until("the running jobs", || stuck.seen().len() == 2).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(stuck.seen().len(), 2);
+        assert_eq!(d.metrics().outstanding, 0);
+    }
+
+    #[tokio::test]
+    async fn a_dropped_dispatcher_still_delivers_what_it_queued() {
+        let gate = Arc::new(Semaphore::new(0));
+        let slow = Recorder::holding("slow", gate.clone());
+        let mut routes = Routes::new();
+        routes.add_global(EventType::HostDown, slow.clone());
+        let d = Dispatcher::start(
+            DispatcherConfig {
+                queue_capacity: 100,
+                concurrency: 1,
+                shutdown_grace: Duration::from_secs(5),
+            },
+            routes,
+        );
+        for _ in 0..10 {
+            d.fire(Event::sample(&EventType::HostDown));
+        }
+        drop(d);
+        gate.add_permits(100);
+        until("every queued job", || slow.seen().len() == 10).await;
+    }
+
     fn pending() -> Pending {
         Pending {
             request: Arc::new(crate::webhook::PreparedRequest {
@@ -696,7 +749,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_waiting_retry_holds_no_delivery_slot() {
+    async fn a_waiting_retry_holds_no_worker_and_no_delivery_slot() {
         let retrying = Arc::new(SlowRetry {
             metrics: HandlerMetrics::default(),
             attempts: Mutex::new(0),
@@ -713,16 +766,20 @@ mod tests {
             },
             routes,
         );
-        d.fire(Event::sample(&EventType::HostDown));
-        until("the first attempt", || {
-            *retrying.attempts.lock().unwrap() == 1
+        // Three events for the two workers: the third starts only if the first retries let their
+        // workers go.
+        for _ in 0..3 {
+            d.fire(Event::sample(&EventType::HostDown));
+        }
+        until("the first attempts", || {
+            *retrying.attempts.lock().unwrap() == 3
         })
         .await;
         d.fire(Event::sample(&EventType::HostUp));
-        // With the only slot free while the retry waits, the other event is delivered first.
+        // With the only slot free while the retries wait, the other event is delivered first.
         until("the quick delivery", || quick.seen().len() == 1).await;
-        assert_eq!(*retrying.attempts.lock().unwrap(), 1);
+        assert_eq!(*retrying.attempts.lock().unwrap(), 3);
         d.shutdown().await;
-        assert_eq!(*retrying.attempts.lock().unwrap(), 2);
+        assert_eq!(*retrying.attempts.lock().unwrap(), 6);
     }
 }
