@@ -153,6 +153,27 @@ pub async fn sub_second_window_holds(b: &dyn Backend) {
     assert!(left.is_none_or(|l| l <= Duration::from_secs(1)), "{left:?}");
 }
 
+/// 300 concurrent claims of distinct checksums, a third of them held beforehand: every claim gets
+/// the answer for its own checksum (claims sent together must not trade answers).
+pub async fn concurrent_claims_each_get_their_own_answer(b: &dyn Backend) {
+    let store = b.node();
+    let checksums: Vec<Checksum> = (0..300).map(|_| unique("own-answer")).collect();
+    for c in checksums.iter().step_by(3) {
+        assert_eq!(store.claim(c, MINUTE).await, Claim::Won);
+    }
+    let tasks: Vec<_> = checksums
+        .iter()
+        .map(|c| {
+            let (store, c) = (store.clone(), *c);
+            tokio::spawn(async move { store.claim(&c, MINUTE).await })
+        })
+        .collect();
+    for (i, t) in tasks.into_iter().enumerate() {
+        let want = if i % 3 == 0 { Claim::Held } else { Claim::Won };
+        assert_eq!(t.await.expect("claim task"), want, "checksum {i}");
+    }
+}
+
 /// Runs every test of the suite; each store's test file calls the tests one by one so that
 /// failures name the test, and this keeps the list in one place.
 #[macro_export]
@@ -165,6 +186,10 @@ macro_rules! behaviour_tests {
         #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
         async fn one_winner_across_two_nodes() {
             suite::one_winner_across_two_nodes(&$backend).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn concurrent_claims_each_get_their_own_answer() {
+            suite::concurrent_claims_each_get_their_own_answer(&$backend).await;
         }
         #[tokio::test]
         async fn claim_is_stored_for_its_window() {
