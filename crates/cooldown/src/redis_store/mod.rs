@@ -41,7 +41,7 @@ const RECONNECT_FIRST_DELAY: Duration = Duration::from_millis(50);
 const RECONNECT_MAX_DELAY: Duration = Duration::from_secs(1);
 /// Pipelines of claims out at once. Claims made while one is out wait and go together in the next;
 /// another is sent before those out are answered only once [`FULL_BATCH`] claims are waiting.
-const PIPELINES_IN_FLIGHT: usize = 8;
+const PIPELINES_IN_FLIGHT: usize = 2;
 /// Claims waiting that are worth a pipeline of their own while another is out.
 const FULL_BATCH: usize = 8;
 /// The longest window Redis is asked for (about 136 years).
