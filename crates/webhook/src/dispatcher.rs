@@ -481,6 +481,25 @@ mod tests {
         }
     }
 
+    /// A dispatcher with one global handler, for `HostDown`.
+    fn on_host_down(
+        handler: Arc<dyn EventHandler>,
+        queue_capacity: usize,
+        concurrency: usize,
+        shutdown_grace: Duration,
+    ) -> Arc<Dispatcher> {
+        let mut routes = Routes::new();
+        routes.add_global(EventType::HostDown, handler);
+        Dispatcher::start(
+            DispatcherConfig {
+                queue_capacity,
+                concurrency,
+                shutdown_grace,
+            },
+            routes,
+        )
+    }
+
     #[tokio::test]
     async fn routes_to_the_api_and_global_handlers_of_the_event_type() {
         let orders = Recorder::new("orders");
@@ -548,16 +567,7 @@ mod tests {
     async fn shutdown_drains_the_queue_then_refuses_new_events() {
         let gate = Arc::new(Semaphore::new(0));
         let slow = Recorder::holding("slow", gate.clone());
-        let mut routes = Routes::new();
-        routes.add_global(EventType::HostDown, slow.clone());
-        let d = Dispatcher::start(
-            DispatcherConfig {
-                queue_capacity: 100,
-                concurrency: 1,
-                shutdown_grace: Duration::from_secs(10),
-            },
-            routes,
-        );
+        let d = on_host_down(slow.clone(), 100, 1, Duration::from_secs(10));
         for _ in 0..20 {
             d.fire(Event::sample(&EventType::HostDown));
         }
@@ -575,16 +585,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_gives_up_at_its_deadline() {
         let stuck = Recorder::holding("stuck", Arc::new(Semaphore::new(0)));
-        let mut routes = Routes::new();
-        routes.add_global(EventType::HostDown, stuck);
-        let d = Dispatcher::start(
-            DispatcherConfig {
-                queue_capacity: 100,
-                concurrency: 4,
-                shutdown_grace: Duration::from_millis(100),
-            },
-            routes,
-        );
+        let d = on_host_down(stuck, 100, 4, Duration::from_millis(100));
         for _ in 0..3 {
             d.fire(Event::sample(&EventType::HostDown));
         }
@@ -595,16 +596,7 @@ mod tests {
     async fn jobs_still_queued_at_the_deadline_are_not_started_and_counted() {
         let gate = Arc::new(Semaphore::new(0));
         let stuck = Recorder::holding("stuck", gate.clone());
-        let mut routes = Routes::new();
-        routes.add_global(EventType::HostDown, stuck.clone());
-        let d = Dispatcher::start(
-            DispatcherConfig {
-                queue_capacity: 100,
-                concurrency: 1,
-                shutdown_grace: Duration::from_millis(100),
-            },
-            routes,
-        );
+        let d = on_host_down(stuck.clone(), 100, 1, Duration::from_millis(100));
         for _ in 0..5 {
             d.fire(Event::sample(&EventType::HostDown));
         }
@@ -626,16 +618,7 @@ mod tests {
     async fn a_dropped_dispatcher_still_delivers_what_it_queued() {
         let gate = Arc::new(Semaphore::new(0));
         let slow = Recorder::holding("slow", gate.clone());
-        let mut routes = Routes::new();
-        routes.add_global(EventType::HostDown, slow.clone());
-        let d = Dispatcher::start(
-            DispatcherConfig {
-                queue_capacity: 100,
-                concurrency: 1,
-                shutdown_grace: Duration::from_secs(5),
-            },
-            routes,
-        );
+        let d = on_host_down(slow.clone(), 100, 1, Duration::from_secs(5));
         for _ in 0..10 {
             d.fire(Event::sample(&EventType::HostDown));
         }
@@ -693,16 +676,7 @@ mod tests {
             metrics: HandlerMetrics::default(),
             gate: Semaphore::new(0),
         });
-        let mut routes = Routes::new();
-        routes.add_global(EventType::HostDown, stuck.clone());
-        let d = Dispatcher::start(
-            DispatcherConfig {
-                queue_capacity: 10,
-                concurrency: 2,
-                shutdown_grace: Duration::from_millis(100),
-            },
-            routes,
-        );
+        let d = on_host_down(stuck.clone(), 10, 2, Duration::from_millis(100));
         for _ in 0..1000 {
             d.fire(Event::sample(&EventType::HostDown));
             tokio::task::yield_now().await;
