@@ -307,52 +307,6 @@ fn start_gateway(upstream: &str, never: &str) -> GatewayProcess {
 /// nginx started, or why it could not be.
 type Nginx = Result<(Process, String, TempDir), String>;
 
-fn which(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// `nginx` on `PATH` (or in `/usr/sbin`), installed with `apt-get` when it is missing.
-fn find_or_install_nginx() -> Result<PathBuf, String> {
-    if let Some(p) = which("nginx") {
-        return Ok(p);
-    }
-    let apt = |args: &[&str]| -> Result<(), String> {
-        eprintln!("nginx is not installed: running apt-get {}", args.join(" "));
-        let out = Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("apt-get could not be run ({e})"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let last = err
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            Err(format!(
-                "apt-get {} failed ({}): {last}",
-                args.join(" "),
-                out.status
-            ))
-        }
-    };
-    let install = ["install", "-y", "-q", "--no-install-recommends", "nginx"];
-    if apt(&install).is_err() {
-        // The package lists may be missing or stale.
-        apt(&["update", "-q"])?;
-        apt(&install)?;
-    }
-    which("nginx").ok_or_else(|| "apt-get installed nginx, but no nginx binary was found".into())
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -361,7 +315,7 @@ fn free_port() -> u16 {
 }
 
 fn start_nginx(upstream: &str, workers: usize) -> Nginx {
-    let binary = find_or_install_nginx()?;
+    let binary = bench::find_or_install("nginx", "nginx")?;
     let dir = TempDir::new("nginx");
     let d = dir.0.display().to_string();
     let port = free_port();

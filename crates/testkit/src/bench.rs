@@ -1,6 +1,8 @@
 //! A readable table of benchmark figures, each beside the baseline measured in the same run.
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// One row: what was measured, its figure, the same-run baseline, and the target.
@@ -135,6 +137,58 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
 /// `met` or `MISSED`, for the target column.
 pub fn verdict(target: &str, met: bool) -> String {
     format!("{target}: {}", if met { "met" } else { "MISSED" })
+}
+
+/// `binary` on `PATH` (or in `/usr/sbin`, `/sbin`).
+pub fn which(binary: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|d| d.join(binary))
+        .find(|p| p.is_file())
+}
+
+/// `binary`, installed from Debian's `package` with `apt-get` when it is missing (a benchmark's
+/// baseline program, such as nginx); or why it could not be had.
+pub fn find_or_install(binary: &str, package: &str) -> Result<PathBuf, String> {
+    if let Some(p) = which(binary) {
+        return Ok(p);
+    }
+    let apt = |args: &[&str]| -> Result<(), String> {
+        eprintln!(
+            "{binary} is not installed: running apt-get {}",
+            args.join(" ")
+        );
+        let out = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("apt-get could not be run ({e})"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            Err(format!(
+                "apt-get {} failed ({}): {last}",
+                args.join(" "),
+                out.status
+            ))
+        }
+    };
+    let install = ["install", "-y", "-q", "--no-install-recommends", package];
+    if apt(&install).is_err() {
+        // The package lists may be missing or stale.
+        apt(&["update", "-q"])?;
+        apt(&install)?;
+    }
+    which(binary)
+        .ok_or_else(|| format!("apt-get installed {package}, but no {binary} binary was found"))
 }
 
 #[cfg(test)]

@@ -2,8 +2,12 @@
 //! renders Hookshot's default template, checksums, claims a cool-down (memory, then Redis) and posts
 //! through `HttpTransport` with 32 in flight to a loopback receiver; beside a raw hyper-util client
 //! posting the same number of pre-rendered bodies with 32 in flight, to the same receiver, in the
-//! same run. Rounds come in pairs, alternating which goes first; rates are medians of rounds and the
-//! ratio the median of the pairs' ratios. The process's peak memory is reported at the end.
+//! same run. With the memory store, each pair also runs the work Tyk's webhook handler does, in Go
+//! (`benches/tyk_handler/main.go`: html/template, the MD5 of `http.Request.Write`, a cool-down map,
+//! net/http; Go is installed from Debian's `golang-go` when missing), on the same events, template
+//! syntax, receiver and number in flight. Rounds come in pairs, alternating which goes first; rates
+//! are medians of rounds and ratios the medians of the pairs' ratios. The process's peak memory is
+//! reported at the end.
 
 use std::sync::Arc;
 
@@ -11,6 +15,8 @@ use std::sync::Arc;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -152,6 +158,70 @@ struct Setup {
     name: &'static str,
     store: Arc<dyn CooldownStore>,
     target: f64,
+    /// Whether this setup's pairs also run Tyk's handler work in Go.
+    against_go: bool,
+}
+
+/// The Go-syntax template in the style of Tyk's default, which the Go program renders.
+const GO_TEMPLATE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../template/tests/fixtures/go/tyk_default_style.json"
+);
+/// How many times faster than Tyk's handler work Hookshot is to be: "several".
+const TIMES_GO: f64 = 3.0;
+
+/// Builds the Go program that does Tyk's handler work; or says why it cannot run.
+fn build_tyk_handler() -> Result<PathBuf, String> {
+    let go = bench::find_or_install("go", "golang-go")?;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tyk_handler");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let binary = dir.join("tyk_handler");
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/tyk_handler/main.go");
+    let out = Command::new(go)
+        .arg("build")
+        .arg("-o")
+        .arg(&binary)
+        .arg(source)
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOPATH", dir.join("gopath"))
+        .output()
+        .map_err(|e| format!("go build could not be run ({e})"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "go build {source} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(binary)
+}
+
+/// The Go program's transports: Go's default as Tyk uses it, and one that pools connections.
+const GO_TRANSPORTS: [&str; 2] = ["default", "pooled"];
+
+/// One round of the Go program against `url` on `transport`: events per second.
+async fn go_round(binary: &Path, url: &str, run: u64, transport: &str) -> f64 {
+    let mut command = Command::new(binary);
+    command.args([
+        url,
+        GO_TEMPLATE,
+        &EVENTS_PER_ROUND.to_string(),
+        &IN_FLIGHT.to_string(),
+        &format!("go{run}{transport}"),
+        transport,
+    ]);
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the Go round's thread")
+        .expect("running the Go program");
+    assert!(
+        out.status.success(),
+        "the Go program failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("the Go program prints events per second")
 }
 
 async fn run() {
@@ -175,10 +245,12 @@ async fn run() {
     );
 
     let redis_url = std::env::var("REDIS_URL").ok();
+    let tyk_handler = build_tyk_handler();
     let mut setups = vec![Setup {
         name: "memory store",
         store: Arc::new(MemoryStore::new()),
         target: 0.8,
+        against_go: true,
     }];
     match &redis_url {
         Some(u) => setups.push(Setup {
@@ -191,6 +263,7 @@ async fn run() {
                 .expect("a Redis store"),
             ),
             target: 0.6,
+            against_go: false,
         }),
         None => {
             eprintln!("REDIS_URL is not set: the Redis rows are left out (run `cargo xtask bench`)")
@@ -227,29 +300,78 @@ async fn run() {
         engine_round(&dispatcher, &handler, run_id).await;
         run_id += 1;
         raw_round(&raw, &raw_url, &bodies).await;
+        let go = tyk_handler.as_ref().ok().filter(|_| setup.against_go);
+        let go_rounds = async |run: u64| {
+            let mut rates = Vec::new();
+            if let Some(go) = go {
+                for transport in GO_TRANSPORTS {
+                    rates.push(go_round(go, &url, run, transport).await);
+                }
+            }
+            rates
+        };
+        go_rounds(0).await;
         let (mut engine, mut rawr, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut go_rates, mut go_ratios) = ([vec![], vec![]], [vec![], vec![]]);
         for pair in 0..PAIRS {
-            let (e, r) = if pair % 2 == 0 {
+            let (e, r, g) = if pair % 2 == 0 {
                 let e = engine_round(&dispatcher, &handler, run_id).await;
-                (e, raw_round(&raw, &raw_url, &bodies).await)
-            } else {
                 let r = raw_round(&raw, &raw_url, &bodies).await;
-                (engine_round(&dispatcher, &handler, run_id).await, r)
+                (e, r, go_rounds(run_id).await)
+            } else {
+                let g = go_rounds(run_id).await;
+                let r = raw_round(&raw, &raw_url, &bodies).await;
+                (engine_round(&dispatcher, &handler, run_id).await, r, g)
             };
             run_id += 1;
             engine.push(e);
             rawr.push(r);
             ratios.push(e / r);
+            for (i, g) in g.into_iter().enumerate() {
+                go_rates[i].push(g);
+                go_ratios[i].push(e / g);
+            }
         }
         dispatcher.shutdown().await;
         let ratio = median(ratios);
+        let engine_rate = median(engine);
         table.row(
             format!("deliveries/s, {}", setup.name),
-            bench::per_sec(median(engine)),
+            bench::per_sec(engine_rate),
             format!("{} (raw hyper-util)", bench::per_sec(median(rawr))),
             format!("{ratio:.2}x"),
             bench::verdict(&format!("≥ {}x", setup.target), ratio >= setup.target),
         );
+        if setup.against_go {
+            let rows = [
+                (
+                    "vs Tyk's handler work in Go, on Go's default transport as Tyk runs it",
+                    Some(TIMES_GO),
+                ),
+                ("vs the same Go work on a pooled transport", None),
+            ];
+            for (i, (against, target)) in rows.into_iter().enumerate() {
+                let name = format!("deliveries/s, {}, {against}", setup.name);
+                let Err(why) = &tyk_handler else {
+                    let times = median(std::mem::take(&mut go_ratios[i]));
+                    table.row(
+                        name,
+                        bench::per_sec(engine_rate),
+                        format!(
+                            "{} (Go, same events)",
+                            bench::per_sec(median(std::mem::take(&mut go_rates[i])))
+                        ),
+                        format!("{times:.1}x"),
+                        target.map_or_else(
+                            || "-".to_owned(),
+                            |t| bench::verdict(&format!("several times: ≥ {t}x"), times >= t),
+                        ),
+                    );
+                    continue;
+                };
+                table.row(name, "-", "-", "-", format!("not measured: {why}"));
+            }
+        }
     }
     table.row(
         "peak resident memory of this process",
