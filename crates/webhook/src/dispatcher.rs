@@ -72,6 +72,7 @@ struct Shared {
     closed: AtomicBool,
     abandon: watch::Sender<bool>,
     drop_log: LogGate,
+    panic_log: LogGate,
 }
 
 impl Shared {
@@ -185,6 +186,7 @@ impl Dispatcher {
             closed: AtomicBool::new(false),
             abandon,
             drop_log: LogGate::new(Duration::from_secs(10)),
+            panic_log: LogGate::new(Duration::from_secs(10)),
         });
         for _ in 0..2 * concurrency {
             tokio::spawn(work(shared.clone()));
@@ -318,6 +320,7 @@ impl EventSink for Dispatcher {
 
 /// One worker: takes jobs off the queue until the queue is finished and empty.
 async fn work(shared: Arc<Shared>) {
+    let _respawn = Respawn(shared.clone());
     loop {
         match shared.queued.acquire().await {
             Ok(permit) => permit.forget(),
@@ -330,9 +333,54 @@ async fn work(shared: Arc<Shared>) {
     }
 }
 
+/// Puts a new worker in the place of one whose handler panicked, so the pool keeps its size.
+struct Respawn(Arc<Shared>);
+
+impl Drop for Respawn {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(work(self.0.clone()));
+        }
+    }
+}
+
+/// Counts the job as failed if its handler panics, so that no job is lost from the counts and
+/// shutdown does not wait for it.
+struct PanicGuard<'a> {
+    job: &'a Job,
+    shared: &'a Shared,
+}
+
+impl Drop for PanicGuard<'_> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        if let Some(held) = self.shared.panic_log.allow() {
+            tracing::error!(
+                handler = self.job.handler.label(),
+                event = %self.job.event.event_type,
+                panics_not_logged = held,
+                "webhook handler panicked; the event is counted as failed"
+            );
+        }
+        let outcome = Outcome::Failed {
+            reason: FailReason::Other,
+            detail: "the handler panicked".into(),
+            attempts: 0,
+        };
+        done(self.job, &outcome, self.shared);
+    }
+}
+
 async fn run_job(job: Job, shared: &Arc<Shared>) {
+    let guard = PanicGuard { job: &job, shared };
     let step = job.handler.start(&job.event).await;
-    match advance(job.handler.as_ref(), step, shared).await {
+    let next = advance(job.handler.as_ref(), step, shared).await;
+    drop(guard);
+    match next {
         Ok(outcome) => done(&job, &outcome, shared),
         // A retry waiting for its backoff leaves the worker free.
         Err((after, pending)) => {
@@ -369,6 +417,10 @@ async fn advance(
 /// Waits out each backoff, holding no slot, and sends again until the handler is done.
 async fn retry(job: Job, mut after: Duration, mut pending: Pending, shared: Arc<Shared>) {
     let mut abandon = shared.abandon.subscribe();
+    let guard = PanicGuard {
+        job: &job,
+        shared: &shared,
+    };
     let outcome = loop {
         let abandoned = *abandon.borrow()
             || tokio::select! {
@@ -387,6 +439,7 @@ async fn retry(job: Job, mut after: Duration, mut pending: Pending, shared: Arc<
             Err((next, again)) => (after, pending) = (next, again),
         }
     };
+    drop(guard);
     done(&job, &outcome, &shared);
 }
 
@@ -625,6 +678,58 @@ mod tests {
         drop(d);
         gate.add_permits(100);
         until("every queued job", || slow.seen().len() == 10).await;
+    }
+
+    /// Panics on every event.
+    struct Panicky {
+        metrics: HandlerMetrics,
+    }
+
+    #[async_trait]
+    impl EventHandler for Panicky {
+        fn label(&self) -> &str {
+            "panicky"
+        }
+        fn metrics(&self) -> &HandlerMetrics {
+            &self.metrics
+        }
+        async fn start(&self, _: &Event) -> Step {
+            panic!("a handler bug");
+        }
+        async fn resume(&self, _: Pending) -> Step {
+            unreachable!()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_handler_is_counted_and_the_workers_carry_on() {
+        let panicky = Arc::new(Panicky {
+            metrics: HandlerMetrics::default(),
+        });
+        let quick = Recorder::new("quick");
+        let mut routes = Routes::new();
+        routes.add_global(EventType::HostDown, panicky.clone());
+        routes.add_global(EventType::HostUp, quick.clone());
+        let d = Dispatcher::start(
+            DispatcherConfig {
+                queue_capacity: 100,
+                concurrency: 1,
+                shutdown_grace: Duration::from_secs(10),
+            },
+            routes,
+        );
+        // Ten panics, five times the two workers the pool has.
+        for _ in 0..10 {
+            d.fire(Event::sample(&EventType::HostDown));
+        }
+        until("ten failures", || {
+            panicky.metrics.snapshot().failed(FailReason::Other) == 10
+        })
+        .await;
+        d.fire(Event::sample(&EventType::HostUp));
+        until("the next delivery", || quick.seen().len() == 1).await;
+        assert_eq!(d.shutdown().await, ShutdownReport { abandoned: 0 });
+        assert_eq!(d.metrics().outstanding, 0);
     }
 
     fn pending() -> Pending {
