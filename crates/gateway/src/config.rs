@@ -311,6 +311,9 @@ fn section<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// The most webhook requests in flight `hookshot.concurrency` may ask for.
+pub const MAX_CONCURRENCY: usize = 10_000;
+
 fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
     let at = |field: &str| Location::file(name).field(field);
     let h = &config.hookshot;
@@ -325,6 +328,14 @@ fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
                 "expected a whole number, 1 or more",
             ));
         }
+    }
+    // The dispatcher keeps twice this many workers.
+    if h.concurrency > MAX_CONCURRENCY {
+        errors.push(ConfigError::new(
+            at("hookshot.concurrency"),
+            format!("found the number {}", h.concurrency),
+            format!("expected at most {MAX_CONCURRENCY} webhook requests in flight"),
+        ));
     }
     if config.storage.kind == StorageType::Redis {
         if config.storage.host.is_empty() {
@@ -423,6 +434,18 @@ mod tests {
             errors,
             [
                 "gw.conf, field `hookshot.concurrency`: found the number 0; expected a whole number, 1 or more"
+            ]
+        );
+    }
+
+    #[test]
+    fn concurrency_has_a_ceiling() {
+        assert!(messages(r#"{"hookshot": {"concurrency": 10000}}"#).is_empty());
+        let errors = messages(r#"{"hookshot": {"concurrency": 10001}}"#);
+        assert_eq!(
+            errors,
+            [
+                "gw.conf, field `hookshot.concurrency`: found the number 10001; expected at most 10000 webhook requests in flight"
             ]
         );
     }
