@@ -29,6 +29,7 @@ pub struct DispatcherConfig {
     pub queue_capacity: usize,
     /// Requests to receivers in flight at once; as many more jobs may be preparing (rendering,
     /// claiming their cool-down) meanwhile, so a slow cool-down store never holds a delivery slot.
+    /// The dispatcher keeps twice this many worker tasks for as long as it runs.
     pub concurrency: usize,
     /// How long shutdown waits for queued and in-flight deliveries.
     pub shutdown_grace: Duration,
