@@ -272,6 +272,7 @@ pub fn parse(
     );
     section::<StorageConfig>(obj, "storage", &at, &mut errors);
     section::<HookshotConfig>(obj, "hookshot", &at, &mut errors);
+    refuse_tls(&doc, &at, &mut errors);
     let global_handlers = errors.take(EventHandlers::from_definition(&doc, &Location::file(name)));
     if !errors.is_empty() {
         return Err(errors);
@@ -290,6 +291,26 @@ pub fn parse(
         name: name.to_owned(),
         base_dir,
     })
+}
+
+/// Tyk's `http_server_options.use_ssl`: Hookshot does not terminate TLS, and serving plain HTTP
+/// where a configuration asks for HTTPS would be worse than not starting.
+fn refuse_tls(doc: &Value, at: &dyn Fn(&str) -> Location, errors: &mut ConfigErrors) {
+    let field = "http_server_options.use_ssl";
+    match doc.pointer("/http_server_options/use_ssl") {
+        None | Some(Value::Null | Value::Bool(false)) => {}
+        Some(Value::Bool(true)) => errors.push(ConfigError::new(
+            at(field),
+            "found true, but Hookshot serves plain HTTP only and does not terminate TLS",
+            "expected false or no use_ssl, with TLS terminated in front of Hookshot (a load \
+             balancer or a TLS proxy forwarding to its listen_port)",
+        )),
+        Some(other) => errors.push(ConfigError::new(
+            at(field),
+            format!("found {}", describe(other)),
+            "expected true or false",
+        )),
+    }
 }
 
 fn section<T: serde::de::DeserializeOwned>(
@@ -434,6 +455,29 @@ mod tests {
             errors,
             [
                 "gw.conf, field `hookshot.concurrency`: found the number 0; expected a whole number, 1 or more"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tls_listener_is_refused_rather_than_served_as_plain_http() {
+        assert!(
+            messages(r#"{"http_server_options": {"use_ssl": false, "xff_depth": 1}}"#).is_empty()
+        );
+        assert_eq!(
+            messages(r#"{"http_server_options": {"use_ssl": true}, "listen_port": "x"}"#),
+            [
+                "gw.conf, field `listen_port`: found the string \"x\"; expected a whole number from 0 to 65535",
+                "gw.conf, field `http_server_options.use_ssl`: found true, but Hookshot serves plain \
+                 HTTP only and does not terminate TLS; expected false or no use_ssl, with TLS \
+                 terminated in front of Hookshot (a load balancer or a TLS proxy forwarding to its \
+                 listen_port)",
+            ]
+        );
+        assert_eq!(
+            messages(r#"{"http_server_options": {"use_ssl": "yes"}}"#),
+            [
+                "gw.conf, field `http_server_options.use_ssl`: found the string \"yes\"; expected true or false"
             ]
         );
     }
