@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use hookshot_cooldown::{Checksum, Claim, CooldownStore, MemoryStore, RedisConfig, RedisStore};
 use hookshot_event::TargetUrl;
-use hookshot_testkit::bench::{Table, per_sec, verdict};
+use hookshot_testkit::bench::{Table, median_f64, per_sec, verdict};
 use md5::{Digest, Md5};
 
 const THREADS: usize = 2;
@@ -134,11 +134,6 @@ fn rate(op: &(dyn Fn(usize, u64) + Sync)) -> f64 {
     done.load(Ordering::Relaxed) as f64 / elapsed.elapsed().as_secs_f64()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
 /// The baseline: distinct inserts into one `Mutex<HashMap>` from the same threads.
 fn plain_map_insert_rate() -> f64 {
     let map: Mutex<HashMap<[u8; 16], u64>> = Mutex::new(HashMap::new());
@@ -164,7 +159,7 @@ fn memory_claims(table: &mut Table) {
         drop(store);
         base.push(plain_map_insert_rate());
     }
-    let (ours, base) = (median(ours), median(base));
+    let (ours, base) = (median_f64(ours), median_f64(base));
     table.row(
         "MemoryStore claims, 2 threads, distinct checksums (all won, stored)",
         per_sec(ours),
@@ -190,7 +185,7 @@ fn memory_claims(table: &mut Table) {
         live = live.max(store.entries());
         base.push(plain_map_insert_rate());
     }
-    let (ours, base) = (median(ours), median(base));
+    let (ours, base) = (median_f64(ours), median_f64(base));
     table.row(
         format!("MemoryStore claims, 2 threads, distinct checksums, 20 ms windows ({live} stored at the end)"),
         per_sec(ours),
@@ -217,7 +212,7 @@ fn memory_claims(table: &mut Table) {
             std::hint::black_box(held);
         }));
     }
-    let (ours, base) = (median(ours), median(base));
+    let (ours, base) = (median_f64(ours), median_f64(base));
     table.row(
         "MemoryStore claims, 2 threads, repeated checksums (held)",
         per_sec(ours),
@@ -262,7 +257,7 @@ fn checksum(table: &mut Table) {
         }
         base.push(n as f64 / t.elapsed().as_secs_f64());
     }
-    let (ours, base) = (median(ours), median(base));
+    let (ours, base) = (median_f64(ours), median_f64(base));
     table.row(
         format!("Checksum::of_request, {}-byte body, 1 thread", body.len()),
         per_sec(ours),
@@ -478,18 +473,18 @@ fn redis_claims(table: &mut Table, url: &str) {
                 String::new()
             }
         );
-        let (ours, vs_plain, vs_nx) = (median(claims), median(vs_plain), median(vs_nx));
+        let (ours, vs_plain, vs_nx) = (median_f64(claims), median_f64(vs_plain), median_f64(vs_nx));
         table.row(
             name.clone(),
             per_sec(ours),
-            format!("{} plain SET, same settings", per_sec(median(plain))),
+            format!("{} plain SET, same settings", per_sec(median_f64(plain))),
             format!("{vs_plain:.2}x"),
             verdict(">= 0.8x plain SET", vs_plain >= 0.8),
         );
         table.row(
             name,
             per_sec(ours),
-            format!("{} the same SET NX EX issued raw", per_sec(median(nx))),
+            format!("{} the same SET NX EX issued raw", per_sec(median_f64(nx))),
             format!("{vs_nx:.2}x"),
             "- (client-side cost of the store)",
         );

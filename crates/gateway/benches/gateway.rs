@@ -437,23 +437,6 @@ fn per_request(cpu: f64) -> String {
     ))
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// A process's peak resident memory, from /proc (Linux).
-fn peak_rss(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l["VmHWM:".len()..].trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
 async fn text(client: &LoadClient, url: &str, headers: &[(&'static str, &str)]) -> (u16, String) {
     let mut request = Request::new(Empty::new());
     *request.uri_mut() = url.parse().unwrap();
@@ -566,7 +549,7 @@ async fn run() {
     }
     let cpu_per_request = |k: usize| per_request(cpu[k]);
     let ratio_to = |k: usize| -> f64 {
-        median(
+        bench::median_f64(
             rates[0]
                 .iter()
                 .zip(&rates[k])
@@ -602,8 +585,8 @@ async fn run() {
          {REQUESTS_PER_ROUND} each; gateway = the hookshot binary ({threads} runtime threads, memory \
          storage)"
     ));
-    let gw_rate = median(rates[0].clone());
-    let direct_rate = median(rates[setups.len() - 1].clone());
+    let gw_rate = bench::median_f64(rates[0].clone());
+    let direct_rate = bench::median_f64(rates[setups.len() - 1].clone());
     match &through_nginx {
         Some(_) => {
             let r = ratio_to(1);
@@ -612,7 +595,7 @@ async fn run() {
                 bench::per_sec(gw_rate),
                 format!(
                     "{} (nginx, {threads} workers, plain reverse proxy)",
-                    bench::per_sec(median(rates[1].clone()))
+                    bench::per_sec(bench::median_f64(rates[1].clone()))
                 ),
                 format!("{r:.2}x"),
                 bench::verdict("≥ 0.9x", r >= 0.9),
@@ -644,13 +627,13 @@ async fn run() {
         format!("{r:.2}x"),
         "-",
     );
-    let r = median(ratios);
+    let r = bench::median_f64(ratios);
     table.row(
         "unknown key (403), each firing a webhook to a receiver that never answers",
-        bench::per_sec(median(fired)),
+        bench::per_sec(bench::median_f64(fired)),
         format!(
             "{} (same load, no webhook handler)",
-            bench::per_sec(median(silent))
+            bench::per_sec(bench::median_f64(silent))
         ),
         format!("{r:.2}x"),
         bench::verdict("≥ 0.9x", r >= 0.9),
@@ -679,7 +662,7 @@ async fn run() {
     );
     table.row(
         "peak resident memory of the gateway process",
-        peak_rss(gateway.process.pid()),
+        bench::peak_rss(gateway.process.pid()),
         "-",
         "-",
         "-",

@@ -134,6 +134,25 @@ pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
+/// The median of some rates or ratios (the upper middle one of an even count).
+pub fn median_f64(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Process `pid`'s peak resident memory, as `/proc/<pid>/status` gives it (`31760 kB`; Linux), or
+/// `unknown`.
+pub fn peak_rss(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// `met` or `MISSED`, for the target column.
 pub fn verdict(target: &str, met: bool) -> String {
     format!("{target}: {}", if met { "met" } else { "MISSED" })

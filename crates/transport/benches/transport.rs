@@ -128,11 +128,6 @@ async fn raw_round(client: &RawClient, load: &Arc<Load>, n: usize) -> f64 {
     .await
 }
 
-fn median(mut rates: Vec<f64>) -> f64 {
-    rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
-}
-
 async fn run() {
     let receiver = Receiver::start_fast().await;
     let load = Arc::new(Load::new(&receiver.url("/hook")));
@@ -167,8 +162,11 @@ async fn run() {
     }
     ratios.sort_by(f64::total_cmp);
     let (low, high) = (ratios[PAIRS / 4], ratios[PAIRS * 3 / 4]);
-    let (raw_rate, transport_rate, ratio) =
-        (median(raw_rates), median(transport_rates), median(ratios));
+    let (raw_rate, transport_rate, ratio) = (
+        bench::median_f64(raw_rates),
+        bench::median_f64(transport_rates),
+        bench::median_f64(ratios),
+    );
 
     let mut table = Table::new(format!(
         "hookshot-transport: POSTs of ~{} B bodies to a loopback receiver, {IN_FLIGHT} in flight, \

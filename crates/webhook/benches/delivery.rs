@@ -137,23 +137,6 @@ async fn raw_round(client: &RawClient, url: &http::Uri, bodies: &Arc<Vec<Bytes>>
     bodies.len() as f64 / started.elapsed().as_secs_f64()
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// The process's peak resident memory, from /proc (Linux).
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l["VmHWM:".len()..].trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
-
 struct Setup {
     name: &'static str,
     store: Arc<dyn CooldownStore>,
@@ -333,12 +316,15 @@ async fn run() {
             }
         }
         dispatcher.shutdown().await;
-        let ratio = median(ratios);
-        let engine_rate = median(engine);
+        let ratio = bench::median_f64(ratios);
+        let engine_rate = bench::median_f64(engine);
         table.row(
             format!("deliveries/s, {}", setup.name),
             bench::per_sec(engine_rate),
-            format!("{} (raw hyper-util)", bench::per_sec(median(rawr))),
+            format!(
+                "{} (raw hyper-util)",
+                bench::per_sec(bench::median_f64(rawr))
+            ),
             format!("{ratio:.2}x"),
             bench::verdict(&format!("≥ {}x", setup.target), ratio >= setup.target),
         );
@@ -353,13 +339,13 @@ async fn run() {
             for (i, (against, target)) in rows.into_iter().enumerate() {
                 let name = format!("deliveries/s, {}, {against}", setup.name);
                 let Err(why) = &tyk_handler else {
-                    let times = median(std::mem::take(&mut go_ratios[i]));
+                    let times = bench::median_f64(std::mem::take(&mut go_ratios[i]));
                     table.row(
                         name,
                         bench::per_sec(engine_rate),
                         format!(
                             "{} (Go, same events)",
-                            bench::per_sec(median(std::mem::take(&mut go_rates[i])))
+                            bench::per_sec(bench::median_f64(std::mem::take(&mut go_rates[i])))
                         ),
                         format!("{times:.1}x"),
                         target.map_or_else(
@@ -375,7 +361,7 @@ async fn run() {
     }
     table.row(
         "peak resident memory of this process",
-        peak_rss(),
+        bench::peak_rss(std::process::id()),
         "-",
         "-",
         "-",
