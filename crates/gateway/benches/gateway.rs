@@ -46,7 +46,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -486,13 +486,7 @@ async fn run() {
     let gateway = start_gateway(&format!("http://{upstream}/"), &never.url("/hook"));
     let nginx = start_nginx(&upstream.to_string(), threads);
 
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    let client: LoadClient = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(IN_FLIGHT * 2)
-        .pool_timer(TokioTimer::new())
-        .build(connector);
+    let client: LoadClient = bench::raw_client(IN_FLIGHT * 2);
 
     let gw = &gateway.addr;
     let created = post_json(

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
 /// One row: what was measured, its figure, the same-run baseline, and the target.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -132,6 +136,22 @@ pub fn time(d: Duration) -> String {
 pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+/// The benchmarks' raw client, the baseline Hookshot's own clients are compared with: hyper-util's
+/// pooled client over plain TCP with no delay, keeping up to `idle_per_host` connections for 90 s.
+pub fn raw_client<B>(idle_per_host: usize) -> Client<HttpConnector, B>
+where
+    B: hyper::body::Body + Send,
+    B::Data: Send,
+{
+    let mut http = HttpConnector::new();
+    http.set_nodelay(true);
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(idle_per_host)
+        .pool_timer(TokioTimer::new())
+        .build(http)
 }
 
 /// The median of some rates or ratios (the upper middle one of an even count).

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use hookshot_testkit::bench::{self, Table};
@@ -19,7 +19,6 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 const IN_FLIGHT: usize = 32;
 const POSTS_PER_ROUND: usize = 10_000;
@@ -133,13 +132,7 @@ async fn run() {
     let load = Arc::new(Load::new(&receiver.url("/hook")));
 
     let transport = HttpTransport::new(HttpTransportConfig::default()).expect("a transport");
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    let raw: RawClient = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(64)
-        .pool_timer(TokioTimer::new())
-        .build(http);
+    let raw: RawClient = bench::raw_client(64);
 
     // Warm up: connections opened, allocator and caches settled.
     raw_round(&raw, &load, POSTS_PER_ROUND / 4).await;

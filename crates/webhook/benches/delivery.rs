@@ -36,7 +36,6 @@ use hookshot_webhook::{
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 const IN_FLIGHT: usize = 32;
 const EVENTS_PER_ROUND: usize = 10_000;
@@ -213,13 +212,7 @@ async fn run() {
     let template = Arc::new(Template::default_webhook());
     let transport =
         Arc::new(HttpTransport::new(HttpTransportConfig::default()).expect("a transport"));
-    let mut http = HttpConnector::new();
-    http.set_nodelay(true);
-    let raw: RawClient = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(64)
-        .pool_timer(TokioTimer::new())
-        .build(http);
+    let raw: RawClient = bench::raw_client(64);
     let raw_url: http::Uri = url.parse().unwrap();
     let bodies: Arc<Vec<Bytes>> = Arc::new(
         (0..EVENTS_PER_ROUND)
