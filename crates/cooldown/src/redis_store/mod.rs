@@ -319,24 +319,6 @@ impl Inner {
         );
     }
 
-    /// `SET key 1 NX EX secs` on connection `generation`: true when set (won), false when the
-    /// key exists (held). The connection's response timeout (the claim's limit) bounds it.
-    async fn set_nx(
-        self: &Arc<Self>,
-        generation: u64,
-        mut connection: MultiplexedConnection,
-        key: &[u8],
-        secs: u64,
-    ) -> std::result::Result<bool, Failure> {
-        let mut cmd = redis::cmd("SET");
-        cmd.arg(key).arg(1).arg("NX").arg("EX").arg(secs);
-        let reply = connection.send_packed_command(&cmd).await;
-        match reply {
-            Ok(value) => self.answer(generation, value),
-            Err(e) => Err(self.send_failed(generation, e)),
-        }
-    }
-
     /// What Redis's reply to one `SET NX EX` means: won, held or an error.
     fn answer(&self, generation: u64, value: Value) -> std::result::Result<bool, Failure> {
         match value.extract_error() {
@@ -370,9 +352,10 @@ impl Inner {
         Failure::Redis(e)
     }
 
-    /// Claims on the working connection: joins the next batch, and starts sending if no pipeline
-    /// is out. Answered within the claim's limit: a batch past it is answered as unanswered.
-    async fn claim_batched(
+    /// Claims: joins the next batch, and starts sending if no pipeline is out. Answered within
+    /// the claim's limit, which also bounds waiting for a connection: a batch past it is answered
+    /// as unanswered, or as not connected.
+    async fn claim(
         self: &Arc<Self>,
         key: Vec<u8>,
         secs: u64,
@@ -458,39 +441,6 @@ impl Inner {
         });
         Claim::Unavailable {
             send: policy.sends(),
-        }
-    }
-
-    /// Claims on the installed connection, or waits for one within the claim's limit.
-    async fn claim(
-        self: &Arc<Self>,
-        key: Vec<u8>,
-        secs: u64,
-    ) -> std::result::Result<bool, Failure> {
-        if self.current().is_some() {
-            return self.claim_batched(key, secs).await;
-        }
-        let limit = self.config.claim_timeout;
-        let mut sent_on = None;
-        let waited = tokio::time::timeout(limit, async {
-            let (generation, connection) = self.connection().await;
-            sent_on = Some(generation);
-            self.set_nx(generation, connection, &key, secs).await
-        })
-        .await;
-        match (waited, sent_on) {
-            (Ok(result), _) => result,
-            (Err(_), Some(generation)) => {
-                self.no_answer_on(generation);
-                Err(Failure::NoAnswer(limit))
-            }
-            (Err(_), None) => Err(Failure::NotConnected(
-                limit,
-                self.last_connect_error
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .clone(),
-            )),
         }
     }
 }
