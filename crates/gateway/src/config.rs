@@ -74,7 +74,7 @@ pub enum StorageType {
 }
 
 /// `storage`: Tyk's Redis settings, plus `type` (`memory` by default).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct StorageConfig {
     /// `memory` (the default) or `redis`.
@@ -113,18 +113,53 @@ impl Default for StorageConfig {
 }
 
 impl StorageConfig {
-    /// The `redis://` URL for these settings.
+    /// The `redis://` URL for these settings. The user name and password are percent-encoded, so
+    /// any password (`/`, `#`, `?`, `%`, `@` included) reaches Redis unchanged, and an IPv6 host is
+    /// bracketed. The URL holds the password: never log it (log [`StorageConfig`]'s `Debug`, which
+    /// hides it).
     pub fn redis_url(&self) -> String {
+        let user = percent_encode(&self.username);
         let auth = match (self.username.is_empty(), self.password.is_empty()) {
             (true, true) => String::new(),
-            (true, false) => format!(":{}@", self.password),
-            (false, true) => format!("{}@", self.username),
-            (false, false) => format!("{}:{}@", self.username, self.password),
+            (true, false) => format!(":{}@", percent_encode(&self.password)),
+            (false, true) => format!("{user}@"),
+            (false, false) => format!("{user}:{}@", percent_encode(&self.password)),
         };
-        format!(
-            "redis://{auth}{}:{}/{}",
-            self.host, self.port, self.database
-        )
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("redis://{auth}{host}:{}/{}", self.port, self.database)
+    }
+}
+
+/// Every byte but RFC 3986's unreserved characters as `%XX`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = if self.password.is_empty() { "" } else { "***" };
+        f.debug_struct("StorageConfig")
+            .field("kind", &self.kind)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &hidden)
+            .field("database", &self.database)
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout_secs", &self.timeout_secs)
+            .finish()
     }
 }
 
@@ -520,6 +555,35 @@ mod tests {
             ..StorageConfig::default()
         };
         assert_eq!(s.redis_url(), "redis://u:p@127.0.0.1:6379/3");
+    }
+
+    #[test]
+    fn redis_url_encodes_any_password_and_brackets_ipv6() {
+        let s = StorageConfig {
+            username: "ü@x".into(),
+            password: "a/b#c?d%e".into(),
+            host: "::1".into(),
+            ..StorageConfig::default()
+        };
+        assert_eq!(
+            s.redis_url(),
+            "redis://%C3%BC%40x:a%2Fb%23c%3Fd%25e@[::1]:6379/0"
+        );
+        #[cfg(feature = "redis")]
+        {
+            let info =
+                redis::IntoConnectionInfo::into_connection_info(s.redis_url().as_str()).unwrap();
+            assert_eq!(info.redis_settings().password(), Some("a/b#c?d%e"));
+            assert_eq!(info.redis_settings().username(), Some("ü@x"));
+        }
+        let shown = format!(
+            "{:?}",
+            Config {
+                storage: s,
+                ..Config::default()
+            }
+        );
+        assert!(!shown.contains("a/b#c"), "{shown}");
     }
 
     #[test]
