@@ -19,7 +19,7 @@ use crate::api::{Api, ApiSet};
 use crate::metrics::Metrics;
 use crate::proxy::{ProxyError, Upstream};
 use crate::session::hash_key;
-use crate::store::{KeyStore, LimitStore, QuotaState, StoreError, now_unix, rate_window};
+use crate::store::{Circuit, KeyStore, LimitStore, QuotaState, StoreError, now_unix, rate_window};
 use hookshot_webhook::LogGate;
 
 /// Any error a body may fail with.
@@ -58,6 +58,8 @@ pub struct GatewayParts {
     pub upstream_timeout: Option<Duration>,
     /// `memory` or `redis`, for `/hello`.
     pub storage_name: String,
+    /// The time all the storage calls of one request may take together.
+    pub storage_deadline: Duration,
 }
 
 /// The gateway: its APIs (swapped whole on reload), stores, event sink and counters.
@@ -70,6 +72,8 @@ pub struct Gateway {
     upstream: Upstream,
     metrics: Metrics,
     storage_name: String,
+    storage_deadline: Duration,
+    storage_circuit: Circuit,
     storage_log: LogGate,
     upstream_log: LogGate,
     reloader: Option<Reloader>,
@@ -97,6 +101,8 @@ impl Gateway {
             upstream: Upstream::new(parts.upstream_timeout),
             metrics: Metrics::default(),
             storage_name: parts.storage_name,
+            storage_deadline: parts.storage_deadline,
+            storage_circuit: Circuit::default(),
             storage_log: LogGate::new(Duration::from_secs(10)),
             upstream_log: LogGate::new(Duration::from_secs(10)),
             reloader: None,
@@ -270,7 +276,10 @@ impl Gateway {
             ));
         }
         let hash = hash_key(key);
-        let session = match self.keys.get(&hash).await {
+        // One deadline for every storage call of this request.
+        let deadline = tokio::time::Instant::now() + self.storage_deadline;
+        let storage = &self.storage_circuit;
+        let session = match storage.call(deadline, self.keys.get(&hash)).await {
             Ok(Some(s)) => s,
             Ok(None) => {
                 self.fire_key_event(api, EventType::AuthFailure, origin(req, peer, key));
@@ -296,7 +305,10 @@ impl Gateway {
             ));
         }
         if let Some((limit, window)) = rate_window(session.rate, session.per) {
-            match self.limits.rate_hit(&hash, limit, window).await {
+            match storage
+                .call(deadline, self.limits.rate_hit(&hash, limit, window))
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     self.fire_key_event(api, EventType::RatelimitExceeded, origin(req, peer, key));
@@ -311,11 +323,10 @@ impl Gateway {
         if session.quota_max <= 0 {
             return Ok(None);
         }
-        match self
+        let quota = self
             .limits
-            .quota_hit(&hash, session.quota_max, session.quota_renewal_rate)
-            .await
-        {
+            .quota_hit(&hash, session.quota_max, session.quota_renewal_rate);
+        match storage.call(deadline, quota).await {
             Ok(q) if q.allowed => Ok(Some((session.quota_max, q))),
             Ok(q) => {
                 self.fire_key_event(api, EventType::QuotaExceeded, origin(req, peer, key));

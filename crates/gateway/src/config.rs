@@ -93,8 +93,12 @@ pub struct StorageConfig {
     /// Put before every key the gateway writes for sessions and limits (Hookshot's own; empty by default).
     /// Cool-down keys are always Tyk's `webhook.cache.<md5>`, so Tyk and Hookshot share them.
     pub key_prefix: String,
-    /// Seconds to wait for Redis to answer one command before the request fails with 503.
+    /// Seconds to wait for Redis to connect, and to answer one command of the keys API.
     pub timeout_secs: u64,
+    /// Milliseconds all the storage calls of one proxied request (key, rate and quota) may take
+    /// together; past it the request gets 503. After 3 such timeouts in a row, storage calls fail
+    /// at once (503) for 5 s, then one is tried again.
+    pub request_deadline_ms: u64,
 }
 
 impl Default for StorageConfig {
@@ -108,6 +112,7 @@ impl Default for StorageConfig {
             database: 0,
             key_prefix: String::new(),
             timeout_secs: 2,
+            request_deadline_ms: 500,
         }
     }
 }
@@ -159,6 +164,7 @@ impl std::fmt::Debug for StorageConfig {
             .field("database", &self.database)
             .field("key_prefix", &self.key_prefix)
             .field("timeout_secs", &self.timeout_secs)
+            .field("request_deadline_ms", &self.request_deadline_ms)
             .finish()
     }
 }

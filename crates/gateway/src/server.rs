@@ -209,6 +209,7 @@ pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
         upstream_timeout: (loaded.config.proxy_default_timeout > 0)
             .then(|| Duration::from_secs(loaded.config.proxy_default_timeout)),
         storage_name: storage_name.to_owned(),
+        storage_deadline: Duration::from_millis(loaded.config.storage.request_deadline_ms),
     })
     .with_reloader(Box::new(move || load_apis(&reload_conf)))
     .with_apis_hook(Box::new(move |set| hook_events.set_apis(set)))

@@ -6,10 +6,12 @@
 //! window before it; refused requests are not counted. A quota is a counter that starts at the
 //! first request of a period and expires `quota_renewal_rate` seconds later.
 
+mod circuit;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 
+pub use circuit::{CIRCUIT_OPEN_FOR, CIRCUIT_THRESHOLD, Circuit};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
