@@ -56,6 +56,8 @@ pub struct GatewayParts {
     pub sink: Arc<dyn EventSink>,
     /// How long to wait for an upstream's response headers.
     pub upstream_timeout: Option<Duration>,
+    /// The TLS settings of upstream connections (the webhook transport's roots and extra CA file).
+    pub upstream_tls: rustls::ClientConfig,
     /// `memory` or `redis`, for `/hello`.
     pub storage_name: String,
     /// The time all the storage calls of one request may take together.
@@ -98,7 +100,7 @@ impl Gateway {
             keys: parts.keys,
             limits: parts.limits,
             sink: parts.sink,
-            upstream: Upstream::new(parts.upstream_timeout),
+            upstream: Upstream::new(parts.upstream_tls, parts.upstream_timeout),
             metrics: Metrics::default(),
             storage_name: parts.storage_name,
             storage_deadline: parts.storage_deadline,

@@ -126,16 +126,32 @@ pub fn cooldown_store(loaded: &LoadedConfig) -> Result<Arc<dyn CooldownStore>, C
     }
 }
 
+/// `hookshot.extra_ca_file`, resolved against the configuration's folder.
+fn extra_ca_file(loaded: &LoadedConfig) -> Option<std::path::PathBuf> {
+    let file = &loaded.config.hookshot.extra_ca_file;
+    (!file.is_empty()).then(|| loaded.base_dir.clone().unwrap_or_default().join(file))
+}
+
+fn bad_ca_file(loaded: &LoadedConfig, e: &hookshot_transport::Error) -> ConfigErrors {
+    ConfigError::new(
+        Location::file(&loaded.name).field("hookshot.extra_ca_file"),
+        e.to_string(),
+        "expected a readable PEM file of CA certificates",
+    )
+    .into()
+}
+
+/// The TLS settings of the gateway's upstream connections: the same roots and extra CA file as
+/// the webhook transport's, so one `extra_ca_file` serves both.
+pub fn upstream_tls(loaded: &LoadedConfig) -> Result<rustls::ClientConfig, ConfigErrors> {
+    hookshot_transport::tls_client_config(extra_ca_file(loaded).as_deref())
+        .map_err(|e| bad_ca_file(loaded, &e))
+}
+
 /// The HTTP transport of the `hookshot` section.
 pub fn transport(loaded: &LoadedConfig) -> Result<Arc<dyn Transport>, ConfigErrors> {
     let h = &loaded.config.hookshot;
-    let extra_ca_file = (!h.extra_ca_file.is_empty()).then(|| {
-        loaded
-            .base_dir
-            .clone()
-            .unwrap_or_default()
-            .join(&h.extra_ca_file)
-    });
+    let extra_ca_file = extra_ca_file(loaded);
     let config = hookshot_transport::HttpTransportConfig {
         connect_timeout: Duration::from_secs(h.connect_timeout_secs.max(1)),
         request_timeout: Duration::from_secs(h.request_timeout_secs.max(1)),
@@ -144,14 +160,7 @@ pub fn transport(loaded: &LoadedConfig) -> Result<Arc<dyn Transport>, ConfigErro
     };
     hookshot_transport::HttpTransport::new(config)
         .map(|t| Arc::new(t) as Arc<dyn Transport>)
-        .map_err(|e| {
-            ConfigError::new(
-                Location::file(&loaded.name).field("hookshot.extra_ca_file"),
-                e.to_string(),
-                "expected a readable PEM file of CA certificates",
-            )
-            .into()
-        })
+        .map_err(|e| bad_ca_file(loaded, &e))
 }
 
 /// The webhook engine's routes for a configuration's global handlers and the handlers of `apis`;

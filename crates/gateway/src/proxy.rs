@@ -69,15 +69,16 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 impl Upstream {
-    /// A client that waits `timeout` for an upstream's response headers (`None`: no limit).
-    pub fn new(timeout: Option<Duration>) -> Upstream {
+    /// A client that trusts the servers `tls` trusts (the webhook transport's roots and extra CA
+    /// file, from [`hookshot_transport::tls_client_config`]) and waits `timeout` for an upstream's
+    /// response headers (`None`: no limit).
+    pub fn new(tls: rustls::ClientConfig, timeout: Option<Duration>) -> Upstream {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(10)));
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-            .expect("the ring provider supports the default TLS versions")
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);

@@ -194,6 +194,7 @@ pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
         name: storage_name,
     } = open_storage(loaded)?;
     let events = Arc::new(Events::start(loaded, &apis)?);
+    let upstream_tls = crate::events::upstream_tls(loaded)?;
     if let Err(e) = keys.ping().await {
         tracing::warn!(error = %e, "storage does not answer yet; requests get 503 until it does");
     }
@@ -208,6 +209,7 @@ pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
         sink: events.sink(),
         upstream_timeout: (loaded.config.proxy_default_timeout > 0)
             .then(|| Duration::from_secs(loaded.config.proxy_default_timeout)),
+        upstream_tls,
         storage_name: storage_name.to_owned(),
         storage_deadline: Duration::from_millis(loaded.config.storage.request_deadline_ms),
     })

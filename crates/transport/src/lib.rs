@@ -19,6 +19,7 @@ mod tls;
 pub use crate::config::HttpTransportConfig;
 pub use crate::error::{ConfigError, Error, Result, SendError};
 pub use crate::http_transport::HttpTransport;
+pub use crate::tls::client_config as tls_client_config;
 
 use std::time::Duration;
 

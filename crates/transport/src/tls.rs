@@ -77,8 +77,12 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<()> {
 }
 
 /// A rustls client configuration on the ring provider, trusting webpki's roots, the system's and
-/// the certificates of `extra_ca_file`.
-pub(crate) fn client_config(extra_ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
+/// the certificates of `extra_ca_file`: the one [`HttpTransport`](crate::HttpTransport) uses, for
+/// any other HTTPS client of the same process that must trust the same servers.
+///
+/// # Errors
+/// [`Error::Config`] when the extra CA file cannot be read or holds no usable certificate.
+pub fn client_config(extra_ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let mut roots = base_roots().clone();
     if let Some(path) = extra_ca_file {
         add_ca_file(&mut roots, path)?;
