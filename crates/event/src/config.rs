@@ -167,6 +167,15 @@ impl fmt::Display for TargetUrl {
     }
 }
 
+/// The longest cool-down (`event_timeout`, OAS `cooldownPeriod`) a handler may ask for: 30 days,
+/// in seconds.
+pub const MAX_EVENT_TIMEOUT_SECS: u64 = 30 * 24 * 3600;
+/// The longest `request_timeout` a handler may ask for: 1 hour, in seconds.
+pub const MAX_REQUEST_TIMEOUT_SECS: u64 = 3600;
+/// The longest retry backoff (`retry.initial_backoff_ms`, `retry.max_backoff_ms`): 1 hour, in
+/// milliseconds.
+pub const MAX_BACKOFF_MS: u64 = 3_600_000;
+
 /// Opt-in retries of a failed delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -547,6 +556,13 @@ fn webhook(r: &mut Reader<'_, '_>, f: &WebhookFields) -> Option<WebhookConfig> {
     } else {
         r.seconds(f.cooldown)
     };
+    let event_timeout = r.at_most(
+        f.cooldown,
+        event_timeout,
+        MAX_EVENT_TIMEOUT_SECS,
+        "seconds",
+        "30 days",
+    );
     let extras = r.extras();
     let id = r.str("id");
     let name = r.str("name");
@@ -879,10 +895,39 @@ impl<'v> Reader<'v, '_> {
         }
     }
 
+    /// `value` (read from `key`) when it is at most `max`; otherwise an error naming the maximum.
+    fn at_most(
+        &mut self,
+        key: &str,
+        value: Option<u64>,
+        max: u64,
+        unit: &str,
+        span: &str,
+    ) -> Option<u64> {
+        match value {
+            Some(n) if n > max => {
+                self.fail(
+                    key,
+                    format!("found {n} {unit}"),
+                    format!("expected at most {max} {unit} ({span})"),
+                );
+                None
+            }
+            other => other,
+        }
+    }
+
     fn extras(&mut self) -> Extras {
         let request_timeout = self
             .positive_int("request_timeout", "a whole number of seconds, 1 or more")
             .flatten();
+        let request_timeout = self.at_most(
+            "request_timeout",
+            request_timeout,
+            MAX_REQUEST_TIMEOUT_SECS,
+            "seconds",
+            "1 hour",
+        );
         let retry = self.retry("retry");
         let signing_secret = self.signing_secret("signing_secret");
         Extras {
@@ -922,6 +967,12 @@ impl<'v> Reader<'v, '_> {
             "a whole number of milliseconds, 1 or more",
         );
         let (attempts, initial, max) = (attempts?, initial?, max?);
+        let ms = "milliseconds";
+        let initial_ok = r.at_most("initial_backoff_ms", initial, MAX_BACKOFF_MS, ms, "1 hour");
+        let max_ok = r.at_most("max_backoff_ms", max, MAX_BACKOFF_MS, ms, "1 hour");
+        if initial_ok != initial || max_ok != max {
+            return None;
+        }
         if let Some(n) = attempts {
             if n > 20 {
                 r.fail(

@@ -16,8 +16,9 @@ mod meta;
 mod time;
 
 pub use config::{
-    EventHandlers, HandlerConfig, LogConfig, Method, RetryPolicy, TargetUrl, WebhookConfig,
-    parse_classic, parse_duration, parse_json, parse_oas,
+    EventHandlers, HandlerConfig, LogConfig, MAX_BACKOFF_MS, MAX_EVENT_TIMEOUT_SECS,
+    MAX_REQUEST_TIMEOUT_SECS, Method, RetryPolicy, TargetUrl, WebhookConfig, parse_classic,
+    parse_duration, parse_json, parse_oas,
 };
 pub use error::{ConfigError, ConfigErrors, Location, describe};
 pub use event::{ApiRef, Event};

@@ -274,6 +274,28 @@ fn bad_inputs_get_exact_messages() {
             format!("{AT}, field `handler_meta.event_timeout`: found the string \"10\"; expected a whole number of seconds, 0 or more (0: no cool-down)"),
         ),
         (
+            "event_timeout beyond 30 days",
+            classic(json!({"method": "POST", "target_path": ok_url, "event_timeout": 2_592_001})),
+            format!("{AT}, field `handler_meta.event_timeout`: found 2592001 seconds; expected at most 2592000 seconds (30 days)"),
+        ),
+        (
+            "request_timeout near u64::MAX",
+            classic(json!({"method": "POST", "target_path": ok_url, "request_timeout": 10_000_000_000_000_000_000u64})),
+            format!("{AT}, field `handler_meta.request_timeout`: found 10000000000000000000 seconds; expected at most 3600 seconds (1 hour)"),
+        ),
+        (
+            "retry backoff beyond an hour",
+            classic(json!({"method": "POST", "target_path": ok_url, "retry": {"max_backoff_ms": 3_600_001}})),
+            format!("{AT}, field `handler_meta.retry.max_backoff_ms`: found 3600001 milliseconds; expected at most 3600000 milliseconds (1 hour)"),
+        ),
+        (
+            "OAS cooldown beyond 30 days",
+            json!({"x-tyk-api-gateway": {"server": {"eventHandlers": [
+                {"enabled": true, "trigger": "AuthFailure", "type": "webhook", "url": ok_url, "method": "POST", "cooldownPeriod": "721h"}
+            ]}}}),
+            format!("{AT}, field `x-tyk-api-gateway.server.eventHandlers[0].cooldownPeriod`: found 2595600 seconds; expected at most 2592000 seconds (30 days)"),
+        ),
+        (
             "disabled of the wrong type",
             classic(json!({"method": "POST", "target_path": ok_url, "disabled": "yes"})),
             format!("{AT}, field `handler_meta.disabled`: found the string \"yes\"; expected true or false"),

@@ -376,8 +376,86 @@ fn section<T: serde::de::DeserializeOwned>(
 /// The most webhook requests in flight `hookshot.concurrency` may ask for.
 pub const MAX_CONCURRENCY: usize = 10_000;
 
+/// The longest `proxy_default_timeout`: 1 hour, in seconds.
+pub const MAX_PROXY_TIMEOUT_SECS: u64 = 3600;
+/// The longest `hookshot.shutdown_grace_secs`: 1 hour.
+pub const MAX_SHUTDOWN_GRACE_SECS: u64 = 3600;
+/// The longest `hookshot.connect_timeout_secs`: 5 minutes.
+pub const MAX_CONNECT_TIMEOUT_SECS: u64 = 300;
+/// The longest `storage.timeout_secs`: 1 minute.
+pub const MAX_STORAGE_TIMEOUT_SECS: u64 = 60;
+/// The longest `storage.request_deadline_ms`: 1 minute, in milliseconds.
+pub const MAX_STORAGE_DEADLINE_MS: u64 = 60_000;
+
+/// Every duration has a maximum, so that none overflows a clock at run time.
+fn validate_durations(config: &Config, at: &dyn Fn(&str) -> Location, errors: &mut ConfigErrors) {
+    let h = &config.hookshot;
+    let s = &config.storage;
+    let hour = "1 hour";
+    for (field, value, max, unit, span) in [
+        (
+            "proxy_default_timeout",
+            config.proxy_default_timeout,
+            MAX_PROXY_TIMEOUT_SECS,
+            "seconds",
+            hour,
+        ),
+        (
+            "hookshot.shutdown_grace_secs",
+            h.shutdown_grace_secs,
+            MAX_SHUTDOWN_GRACE_SECS,
+            "seconds",
+            hour,
+        ),
+        (
+            "hookshot.connect_timeout_secs",
+            h.connect_timeout_secs,
+            MAX_CONNECT_TIMEOUT_SECS,
+            "seconds",
+            "5 minutes",
+        ),
+        (
+            "hookshot.request_timeout_secs",
+            h.request_timeout_secs,
+            hookshot_event::MAX_REQUEST_TIMEOUT_SECS,
+            "seconds",
+            hour,
+        ),
+        (
+            "storage.timeout_secs",
+            s.timeout_secs,
+            MAX_STORAGE_TIMEOUT_SECS,
+            "seconds",
+            "1 minute",
+        ),
+        (
+            "storage.request_deadline_ms",
+            s.request_deadline_ms,
+            MAX_STORAGE_DEADLINE_MS,
+            "milliseconds",
+            "1 minute",
+        ),
+    ] {
+        if value > max {
+            errors.push(ConfigError::new(
+                at(field),
+                format!("found {value} {unit}"),
+                format!("expected at most {max} {unit} ({span})"),
+            ));
+        }
+    }
+    if s.request_deadline_ms == 0 {
+        errors.push(ConfigError::new(
+            at("storage.request_deadline_ms"),
+            "found the number 0",
+            format!("expected a whole number of milliseconds from 1 to {MAX_STORAGE_DEADLINE_MS}"),
+        ));
+    }
+}
+
 fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
     let at = |field: &str| Location::file(name).field(field);
+    validate_durations(config, &at, errors);
     let h = &config.hookshot;
     for (field, value) in [
         ("hookshot.queue_capacity", h.queue_capacity),
@@ -519,6 +597,34 @@ mod tests {
             messages(r#"{"http_server_options": {"use_ssl": "yes"}}"#),
             [
                 "gw.conf, field `http_server_options.use_ssl`: found the string \"yes\"; expected true or false"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_duration_has_a_ceiling() {
+        assert!(
+            messages(
+                r#"{"proxy_default_timeout": 3600, "storage": {"timeout_secs": 60, "request_deadline_ms": 60000},
+                    "hookshot": {"shutdown_grace_secs": 3600, "connect_timeout_secs": 300, "request_timeout_secs": 3600}}"#
+            )
+            .is_empty()
+        );
+        let errors = messages(
+            r#"{"proxy_default_timeout": 3601,
+                "storage": {"timeout_secs": 61, "request_deadline_ms": 0},
+                "hookshot": {"shutdown_grace_secs": 18446744073709551615, "connect_timeout_secs": 301,
+                             "request_timeout_secs": 10000000000000000000}}"#,
+        );
+        assert_eq!(
+            errors,
+            [
+                "gw.conf, field `proxy_default_timeout`: found 3601 seconds; expected at most 3600 seconds (1 hour)",
+                "gw.conf, field `hookshot.shutdown_grace_secs`: found 18446744073709551615 seconds; expected at most 3600 seconds (1 hour)",
+                "gw.conf, field `hookshot.connect_timeout_secs`: found 301 seconds; expected at most 300 seconds (5 minutes)",
+                "gw.conf, field `hookshot.request_timeout_secs`: found 10000000000000000000 seconds; expected at most 3600 seconds (1 hour)",
+                "gw.conf, field `storage.timeout_secs`: found 61 seconds; expected at most 60 seconds (1 minute)",
+                "gw.conf, field `storage.request_deadline_ms`: found the number 0; expected a whole number of milliseconds from 1 to 60000",
             ]
         );
     }
