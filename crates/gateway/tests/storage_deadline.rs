@@ -10,9 +10,7 @@ use async_trait::async_trait;
 use hookshot_event::Event;
 use hookshot_gateway::app::{Body, Gateway, GatewayParts, full};
 use hookshot_gateway::session::{Session, hash_key};
-use hookshot_gateway::store::{
-    CIRCUIT_OPEN_FOR, CIRCUIT_THRESHOLD, KeyStore, LimitStore, MemoryStore, QuotaState, StoreError,
-};
+use hookshot_gateway::store::{KeyStore, LimitStore, MemoryStore, QuotaState, StoreError};
 use hookshot_webhook::EventSink;
 use http::Request;
 use tokio::time::Instant;
@@ -130,8 +128,10 @@ async fn the_key_rate_and_quota_calls_share_one_deadline() {
     assert_eq!(get(&gw, "k").await, (503, DEADLINE));
 }
 
+#[cfg(feature = "redis")]
 #[tokio::test]
 async fn a_hung_redis_costs_the_deadline_then_nothing_until_it_answers_again() {
+    use hookshot_gateway::store::{CIRCUIT_OPEN_FOR, CIRCUIT_THRESHOLD};
     let upstream = hookshot_testkit::receiver::Receiver::start().await;
     let redis = hookshot_testkit::redis::RedisServer::start();
     let store = Arc::new(
