@@ -24,6 +24,7 @@ pub use event::{ApiRef, Event};
 pub use event_type::{EventType, MetaFamily};
 pub use meta::{
     CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
-    TokenMeta, TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta,
+    MAX_KEY_BYTES, MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TRUNCATED, TokenMeta,
+    TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta, truncate_bytes, truncate_field,
 };
 pub use time::{Timestamp, TimestampError};
