@@ -160,6 +160,10 @@ pub struct HookshotConfig {
     pub fail_open: bool,
     /// `text` or `json` log lines (the `--log-format` flag overrides it).
     pub log_format: LogFormat,
+    /// Whether key events (AuthFailure, KeyExpired, RatelimitExceeded, QuotaExceeded) carry the
+    /// presented key in `Meta.Key` as it came, as Tyk's do; by default (`false`) it is
+    /// obfuscated as Tyk's logs write keys: `****` and its last four characters.
+    pub send_keys_in_clear: bool,
 }
 
 impl Default for HookshotConfig {
@@ -173,6 +177,7 @@ impl Default for HookshotConfig {
             extra_ca_file: String::new(),
             fail_open: true,
             log_format: LogFormat::Text,
+            send_keys_in_clear: false,
         }
     }
 }
@@ -235,6 +240,7 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigErrors> {
         .unwrap_or_else(|| PathBuf::from("."));
     let mut loaded = parse(&text, &name, Some(base))?;
     apply_env(&mut loaded.config, |k| std::env::var(k).ok());
+    check_admin_secret(&loaded.config, &name)?;
     Ok(loaded)
 }
 
@@ -383,6 +389,51 @@ fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
     }
 }
 
+/// The shortest admin `secret` accepted on a listener that is not loopback-only.
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// Whether the admin API (`/tyk/...`) is reachable only from this machine: its listener is bound
+/// to a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+pub fn admin_listener_is_loopback(config: &Config) -> bool {
+    let host = config.listen_address.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a `secret` (after the environment overrides) shorter than [`MIN_SECRET_CHARS`] when
+/// the admin API is reachable from other machines. An empty secret is accepted: it turns the
+/// admin API off.
+pub fn check_admin_secret(config: &Config, name: &str) -> Result<(), ConfigErrors> {
+    let chars = config.secret.chars().count();
+    if chars == 0 || chars >= MIN_SECRET_CHARS || admin_listener_is_loopback(config) {
+        return Ok(());
+    }
+    let address = if config.listen_address.is_empty() {
+        "every interface (listen_address is empty)".to_owned()
+    } else {
+        format!("listen_address {:?}", config.listen_address)
+    };
+    Err(ConfigError::new(
+        Location::file(name).field("secret"),
+        format!(
+            "found a secret of {chars} characters (from the file, or HOOKSHOT_SECRET / \
+             TYK_GW_SECRET), and the admin API listens on {address}, which is not loopback-only"
+        ),
+        format!(
+            "expected a secret of at least {MIN_SECRET_CHARS} characters, an empty secret (the \
+             admin API refuses every call), or a loopback listen_address (127.0.0.1, ::1 or \
+             localhost)"
+        ),
+    )
+    .into())
+}
+
 /// Applies `HOOKSHOT_SECRET` / `TYK_GW_SECRET` and `HOOKSHOT_REDIS_PASSWORD` /
 /// `TYK_GW_STORAGE_PASSWORD` (Hookshot's names win when both are set).
 pub fn apply_env(config: &mut Config, env: impl Fn(&str) -> Option<String>) {
@@ -527,5 +578,46 @@ mod tests {
         let loaded = parse(EXAMPLE_CONF, EXAMPLE_CONF_NAME, None).unwrap();
         assert!(!loaded.global_handlers.is_empty());
         assert!(!loaded.config.secret.is_empty());
+        check_admin_secret(&loaded.config, EXAMPLE_CONF_NAME).unwrap();
+        assert!(admin_listener_is_loopback(&loaded.config));
+        assert!(loaded.config.secret.chars().count() >= MIN_SECRET_CHARS);
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_unless_the_listener_is_loopback() {
+        let conf = |address: &str, secret: &str| Config {
+            listen_address: address.into(),
+            secret: secret.into(),
+            ..Config::default()
+        };
+        for address in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
+            assert!(admin_listener_is_loopback(&conf(address, "")), "{address}");
+            check_admin_secret(&conf(address, "short"), "gw.conf").unwrap();
+        }
+        for address in ["", "0.0.0.0", "::", "10.0.0.1", "example.com"] {
+            assert!(!admin_listener_is_loopback(&conf(address, "")), "{address}");
+            check_admin_secret(&conf(address, ""), "gw.conf").unwrap();
+            check_admin_secret(&conf(address, "sixteen-chars-ok"), "gw.conf").unwrap();
+        }
+        let errors = check_admin_secret(&conf("0.0.0.0", "e2e-secret"), "gw.conf").unwrap_err();
+        let message = errors.to_string();
+        assert_eq!(
+            message,
+            "gw.conf, field `secret`: found a secret of 10 characters (from the file, or \
+             HOOKSHOT_SECRET / TYK_GW_SECRET), and the admin API listens on listen_address \
+             \"0.0.0.0\", which is not loopback-only; expected a secret of at least 16 characters, \
+             an empty secret (the admin API refuses every call), or a loopback listen_address \
+             (127.0.0.1, ::1 or localhost)"
+        );
+        assert!(!message.contains("e2e-secret"));
+        // Counted in characters, not bytes.
+        assert!(check_admin_secret(&conf("", "ééééééééé"), "gw.conf").is_err());
     }
 }
