@@ -288,6 +288,70 @@ mod tests {
         assert!(constant_time_eq(b"", b""));
     }
 
+    /// Log lines written while `f` runs on this thread.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || out.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    struct NoSink;
+    impl hookshot_webhook::EventSink for NoSink {
+        fn fire(&self, _: hookshot_event::Event) {}
+    }
+
+    #[test]
+    fn refused_calls_are_logged_through_a_gate_without_the_key() {
+        let store = std::sync::Arc::new(crate::store::MemoryStore::new());
+        let gw = Gateway::new(crate::app::GatewayParts {
+            secret: "the-admin-secret-0123".into(),
+            apis: crate::api::ApiSet::default(),
+            keys: store.clone(),
+            limits: store,
+            sink: std::sync::Arc::new(NoSink),
+            upstream_timeout: None,
+            storage_name: "memory".into(),
+            send_keys_in_clear: false,
+        });
+        let key = format!("k{}", "e".repeat(60_000));
+        let logs = logged(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            for _ in 0..5 {
+                let req = Request::get(format!("/tyk/keys/{key}"))
+                    .header("x-tyk-authorization", "wrong")
+                    .body(crate::app::full(""))
+                    .unwrap();
+                let response = rt.block_on(handle(&gw, req));
+                assert_eq!(response.status(), StatusCode::FORBIDDEN);
+            }
+        });
+        let lines: Vec<&str> = logs.lines().collect();
+        assert_eq!(lines.len(), 1, "{logs}");
+        assert!(lines[0].contains("administrative access refused"), "{logs}");
+        assert!(lines[0].contains("/tyk/keys/[redacted]"), "{logs}");
+        assert!(!lines[0].contains("eeee"), "{logs}");
+        assert!(!lines[0].contains("wrong"), "{logs}");
+        assert!(lines[0].len() < 400, "{logs}");
+    }
+
     #[test]
     fn refused_paths_are_logged_without_keys_and_cut() {
         assert_eq!(
