@@ -28,7 +28,9 @@ pub struct Config {
     /// The port for proxied APIs and the gateway's own endpoints (`/hello`, `/tyk/...`, `/metrics`).
     pub listen_port: u16,
     /// The secret the keys API and `/tyk/reload` require in `x-tyk-authorization`.
-    /// Overridden by `HOOKSHOT_SECRET` (or Tyk's `TYK_GW_SECRET`). Empty refuses every admin call.
+    /// Overridden by `HOOKSHOT_SECRET` (or Tyk's `TYK_GW_SECRET`). Empty refuses every admin call;
+    /// otherwise at least [`MIN_SECRET_CHARS`] characters unless the listener is loopback-only
+    /// ([`check_admin_secret`]).
     pub secret: String,
     /// The folder where webhook templates named by relative paths are found;
     /// empty means the shipped templates embedded in the binary.
