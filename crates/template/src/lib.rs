@@ -11,7 +11,9 @@
 //! (the subset Tyk ships: field paths, `if` / `else if` / `else` / `end`, `eq`, `ne`, `lt`, `le`,
 //! `gt`, `ge`, `and`, `or`, `not`, parentheses, pipes into the two time functions, comments and trim
 //! markers); anything else in them is refused at load with its line and column. Values are escaped
-//! by the template's [`Escaping`]: a `.json` template always renders valid JSON.
+//! by the template's [`Escaping`]: a `.json` template always renders valid JSON, and a Go-syntax
+//! template of any other name renders the bytes Tyk's `html/template` renders. Templates nest at
+//! most [`MAX_NESTING`] levels deep.
 //!
 //! Templates within a common subset (every Go-syntax template, and liquid ones such as the shipped
 //! templates) render through a compiled program that reads the event in place; the liquid crate
@@ -26,6 +28,7 @@ mod error;
 mod escape;
 mod filters;
 mod go;
+mod html;
 mod lint;
 mod liquid;
 mod program;
@@ -35,6 +38,7 @@ mod view;
 
 pub use error::{Error, Result};
 pub use escape::Escaping;
+pub use go::MAX_NESTING;
 pub use lint::{LintError, lint};
 pub use shipped::{SHIPPED, shipped_source};
 pub use template::{Engine, Syntax, Template};

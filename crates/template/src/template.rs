@@ -155,6 +155,15 @@ impl Template {
     }
 
     /// Parses `source` with the given escaping.
+    ///
+    /// A Go-syntax template is rendered as Tyk's `html/template` renders it unless it is JSON:
+    /// [`Escaping::Raw`] becomes [`Escaping::Markup`], and with [`Escaping::Markup`] a `<` of its
+    /// text that opens no tag is written `&lt;`, while an action inside an HTML tag, an HTML
+    /// comment and `<script>`, `<style>`, `<textarea>` or `<title>` are refused with their line
+    /// (values there would be escaped by rules Hookshot does not reproduce).
+    ///
+    /// Templates nested deeper than [`MAX_NESTING`](crate::MAX_NESTING) levels are refused with
+    /// the line of the first level too deep.
     pub fn parse_with(
         name: impl Into<String>,
         source: &str,
@@ -175,31 +184,37 @@ impl Template {
                     ),
                 });
             }
-            let program = go::compile(source).map_err(|e| match e {
-                go::GoError::Syntax { at, message } => {
-                    let (line, column) = line_col(source, at);
-                    Error::Syntax {
-                        template: name.clone(),
-                        line,
-                        column,
-                        message,
+            // Tyk renders every template with html/template: a Go-syntax template is never raw.
+            let escaping = match escaping {
+                Escaping::Raw => Escaping::Markup,
+                e => e,
+            };
+            let program =
+                go::compile(source, escaping == Escaping::Markup).map_err(|e| match e {
+                    go::GoError::Syntax { at, message } => {
+                        let (line, column) = line_col(source, at);
+                        Error::Syntax {
+                            template: name.clone(),
+                            line,
+                            column,
+                            message,
+                        }
                     }
-                }
-                go::GoError::Unsupported {
-                    at,
-                    construct,
-                    hint,
-                } => {
-                    let (line, column) = line_col(source, at);
-                    Error::Unsupported {
-                        template: name.clone(),
-                        line,
-                        column,
+                    go::GoError::Unsupported {
+                        at,
                         construct,
                         hint,
+                    } => {
+                        let (line, column) = line_col(source, at);
+                        Error::Unsupported {
+                            template: name.clone(),
+                            line,
+                            column,
+                            construct,
+                            hint,
+                        }
                     }
-                }
-            })?;
+                })?;
             return Ok(Template {
                 name,
                 escaping,
@@ -221,6 +236,21 @@ impl Template {
                 message,
             }
         };
+        // The liquid crate recurses once per open block: a template nested too deep is refused
+        // before it parses it.
+        if let Some(at) = liquid::too_deep(source) {
+            let (line, column) = line_col(source, at);
+            return Err(Error::Unsupported {
+                template: name,
+                line,
+                column,
+                construct: format!("nesting deeper than {} levels", crate::MAX_NESTING),
+                hint: format!(
+                    "a template nests at most {} levels deep (open blocks, and in a tag or output its filters and `and` / `or` operators); flatten it, for example with `elsif`",
+                    crate::MAX_NESTING
+                ),
+            });
+        }
         // liquid-core panics on a comment left open around another open block: report it first.
         if let Some(at) = liquid::scan(source)
             .as_deref()
