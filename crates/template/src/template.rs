@@ -9,7 +9,7 @@ use hookshot_event::Event;
 
 use crate::error::{Error, Result, line_col};
 use crate::escape::Escaping;
-use crate::filters::HookshotFilter;
+use crate::filters::{HookshotFilter, RangeStopFilter};
 use crate::program::{Program, Stop};
 use crate::shipped::{SHIPPED, shipped_source};
 use crate::view::EventView;
@@ -59,6 +59,7 @@ fn parser() -> &'static ::liquid::Parser {
         for f in HookshotFilter::all() {
             builder = builder.filter(f);
         }
+        builder = builder.filter(RangeStopFilter);
         builder
             .build()
             .expect("the standard library and Hookshot's filters register")
@@ -293,6 +294,28 @@ impl Template {
                 }
             }
         }
+        for seg in &segs {
+            if let liquid::Seg::Tag {
+                name: tag,
+                args,
+                at,
+                ..
+            } = seg
+                && let Some(range) = liquid::range_of(tag, args)
+                && range
+                    .literal_len()
+                    .is_some_and(|n| n > crate::MAX_RANGE_ELEMENTS as i128)
+            {
+                let (line, column) = line_col(source, *at);
+                return Err(Error::Unsupported {
+                    template: name.clone(),
+                    line,
+                    column,
+                    construct: format!("the range ({}..{})", range.start, range.stop),
+                    hint: format!("a range has at most {} elements", crate::MAX_RANGE_ELEMENTS),
+                });
+            }
+        }
         let escaped = liquid::with_escaping(source, &segs, escaping);
         let template = parse_liquid(&escaped, &name)?.map_err(syntax_error)?;
         Ok(Template {
@@ -404,6 +427,10 @@ impl Template {
                         self.render_error(format!("line {line}, column {column}: {message}"))
                     );
                 }
+                Err(Stop::TooLarge) => {
+                    out.truncate(start);
+                    return Err(self.too_large());
+                }
                 Err(Stop::Defer) => out.truncate(start),
             }
         }
@@ -422,18 +449,31 @@ impl Template {
         let Some(template) = &self.liquid else {
             return Err(self.render_error("no liquid template to render".into()));
         };
-        let mut buf = Vec::with_capacity(self.capacity.load(Ordering::Relaxed));
+        let mut body = CappedBody {
+            buf: Vec::with_capacity(self.capacity.load(Ordering::Relaxed)),
+            exceeded: false,
+        };
         let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            template.render_to(&mut buf, &EventView::new(event))
+            template.render_to(&mut body, &EventView::new(event))
         }))
         .map_err(|p| {
             self.render_error(format!("the liquid crate failed: {}", panic_message(&p)))
         })?;
+        if body.exceeded {
+            return Err(self.too_large());
+        }
         rendered.map_err(|e| self.render_error(e.to_string().trim().replace('\n', " ")))?;
-        let text = String::from_utf8(buf)
+        let text = String::from_utf8(body.buf)
             .map_err(|_| self.render_error("the body is not UTF-8".into()))?;
         out.push_str(&text);
         Ok(())
+    }
+
+    fn too_large(&self) -> Error {
+        self.render_error(format!(
+            "the body is larger than {} bytes, the most a template may render",
+            crate::MAX_BODY_BYTES
+        ))
     }
 
     fn render_error(&self, message: String) -> Error {
@@ -445,6 +485,27 @@ impl Template {
 
     fn position(&self, at: usize) -> (usize, usize) {
         line_col(&self.source, at)
+    }
+}
+
+/// The body the liquid crate writes, refused beyond [`crate::MAX_BODY_BYTES`].
+struct CappedBody {
+    buf: Vec<u8>,
+    exceeded: bool,
+}
+
+impl std::io::Write for CappedBody {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + bytes.len() > crate::MAX_BODY_BYTES {
+            self.exceeded = true;
+            return Err(std::io::Error::other("the body is too large"));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

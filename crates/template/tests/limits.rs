@@ -1,5 +1,6 @@
 //! What a template may cost: nesting is capped at load, with the line of the first level too deep,
-//! before anything recurses (these tests run on the default 2 MiB test thread stack).
+//! before anything recurses (these tests run on the default 2 MiB test thread stack); liquid ranges
+//! are capped before they are built; a body is capped while it is rendered, by both engines.
 
 use hookshot_template::{Error, MAX_NESTING, Template};
 
@@ -117,4 +118,142 @@ fn liquid_templates_up_to_the_limit_load_and_render() {
         &hookshot_event::EventType::AuthFailure,
     ));
     assert_eq!(body.unwrap(), "AuthFailure");
+}
+
+fn auth_failure(key: &str, path: &str) -> hookshot_event::Event {
+    serde_json::from_value(serde_json::json!({
+        "Type": "AuthFailure",
+        "Meta": {
+            "Message": "Auth Failure",
+            "OriginatingRequest": "",
+            "Path": path,
+            "Origin": "-2",
+            "Key": key,
+        },
+        "TimeStamp": "2026-11-28 18:36:24.182420098 +0000 UTC",
+    }))
+    .unwrap()
+}
+
+fn render_error(t: &Template, event: &hookshot_event::Event) -> String {
+    match t.render(event) {
+        Err(e @ Error::Render { .. }) => e.to_string(),
+        other => panic!("{}: expected a render error, got {other:?}", t.name()),
+    }
+}
+
+#[test]
+fn liquid_ranges_with_bounds_from_the_event_are_capped_before_they_are_built() {
+    use hookshot_template::MAX_RANGE_ELEMENTS;
+    for src in [
+        "{% for i in (1..Meta.Key) %}{{ i }},{% endfor %}",
+        "{%- for i in ( 1 .. Meta.Key ) limit: 2 -%}{{ i }},{% endfor %}",
+        "{% tablerow i in (1..Meta.Key) %}{{ i }}{% endtablerow %}",
+        "{% for x in (1..2) %}{% for i in (Meta.Origin..Meta.Key) %}{{ i }},{% endfor %}{% endfor %}",
+    ] {
+        let t = Template::parse("ranges.txt", src).unwrap();
+        let err = render_error(&t, &auth_failure("100000000000", "/"));
+        assert!(
+            err.starts_with("rendering ranges.txt: ")
+                && err.contains("..100000000000) has ")
+                && err.contains(&format!(
+                    "more than the {MAX_RANGE_ELEMENTS} a range may have"
+                )),
+            "{src}: {err}"
+        );
+        // Within the cap, the range renders as the liquid crate renders it.
+        t.render(&auth_failure("3", "/")).unwrap();
+        assert!(t.render(&auth_failure("9000", "/")).is_ok(), "{src}");
+    }
+    // The cap itself.
+    let t = Template::parse("edge.txt", "{% for i in (1..Meta.Key) %}{% endfor %}").unwrap();
+    let at_cap = MAX_RANGE_ELEMENTS.to_string();
+    assert_eq!(t.render(&auth_failure(&at_cap, "/")).unwrap(), "");
+    let beyond = (MAX_RANGE_ELEMENTS + 1).to_string();
+    assert!(render_error(&t, &auth_failure(&beyond, "/")).contains("has 10001 elements"));
+    // A bound the event sizes.
+    let t = Template::parse(
+        "size.txt",
+        "{% for i in (1..Meta.Path.size) %}.{% endfor %}",
+    )
+    .unwrap();
+    let long = "x".repeat(MAX_RANGE_ELEMENTS + 1);
+    assert!(render_error(&t, &auth_failure("k", &long)).contains("has 10001 elements"));
+    assert_eq!(t.render(&auth_failure("k", "/abc")).unwrap(), "....");
+}
+
+#[test]
+fn a_capped_range_renders_what_the_same_literal_range_renders() {
+    for (variable, literal) in [
+        (
+            "a\n  {%- for i in (1..Meta.Key) -%}\n {{ i }} {%- endfor %}\nb",
+            "a\n  {%- for i in (1..3) -%}\n {{ i }} {%- endfor %}\nb",
+        ),
+        (
+            "{% for i in (Meta.Origin..Meta.Key) reversed %}{{ forloop.index }}:{{ i }} {% endfor %}",
+            "{% for i in (-2..3) reversed %}{{ forloop.index }}:{{ i }} {% endfor %}",
+        ),
+        (
+            "{% raw %}{% for i in (1..Meta.Key) %}{% endraw %}{% tablerow i in (1..Meta.Key) cols: 2 %}{{ i }}{% endtablerow %}",
+            "{% raw %}{% for i in (1..Meta.Key) %}{% endraw %}{% tablerow i in (1..3) cols: 2 %}{{ i }}{% endtablerow %}",
+        ),
+    ] {
+        let event = auth_failure("3", "/");
+        let got = Template::parse("v.txt", variable)
+            .unwrap()
+            .render(&event)
+            .unwrap();
+        let want = Template::parse("l.txt", literal)
+            .unwrap()
+            .render(&event)
+            .unwrap();
+        assert_eq!(got, want, "{variable}");
+    }
+}
+
+#[test]
+fn literal_ranges_beyond_the_cap_are_refused_at_load_with_their_line() {
+    let err =
+        Template::parse("big.txt", "ok\n  {% for i in (1..10001) %}{% endfor %}").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "big.txt:2:3: the range (1..10001) is not supported: a range has at most 10000 elements"
+    );
+    Template::parse("fits.txt", "{% for i in (1..10000) %}{% endfor %}").unwrap();
+}
+
+#[test]
+fn a_body_larger_than_the_cap_fails_the_render_naming_the_template() {
+    use hookshot_template::MAX_BODY_BYTES;
+    let path = "p".repeat(100 * 1024);
+    let event = auth_failure("k", &path);
+    let message =
+        format!("the body is larger than {MAX_BODY_BYTES} bytes, the most a template may render");
+    let eleven = |each: &str| each.repeat(11);
+    for (name, src) in [
+        // Go syntax, compiled.
+        ("go.json", eleven("{{.Meta.Path}}")),
+        ("go.tmpl", eleven("{{.Meta.Path}}")),
+        // Liquid, compiled.
+        ("compiled.json", eleven("{{ Meta.Path }}")),
+        // Liquid, rendered by the liquid crate.
+        (
+            "crate.txt",
+            "{% for i in (1..11) %}{{ Meta.Path | upcase }}{% endfor %}".into(),
+        ),
+        (
+            "crate.json",
+            "{% for i in (1..11) %}{{ Meta.Path }}{% endfor %}".into(),
+        ),
+    ] {
+        let t = Template::parse(name, &src).unwrap();
+        assert_eq!(
+            render_error(&t, &event),
+            format!("rendering {name}: {message}"),
+            "{name}"
+        );
+        // Ten copies fit.
+        let ten = auth_failure("k", &"p".repeat(MAX_BODY_BYTES / 11));
+        assert!(t.render(&ten).is_ok(), "{name}");
+    }
 }
