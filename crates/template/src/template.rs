@@ -369,6 +369,19 @@ impl Template {
         Template::from_file(path)
     }
 
+    /// The template for bodies its handler declares JSON (a `Content-Type` of `application/json`
+    /// or `...+json`, which the caller reads from the handler's headers): a liquid template is
+    /// parsed again with [`Escaping::Json`], so every value it substitutes stays inside its JSON
+    /// string; a Go-syntax template keeps the escaping Tyk gives it, as do JSON templates.
+    pub fn for_json_body(self) -> Result<Template> {
+        if self.syntax != Syntax::Liquid || self.escaping == Escaping::Json {
+            return Ok(self);
+        }
+        let mut template = Template::parse_with(self.name, &self.source, Escaping::Json)?;
+        template.is_default = self.is_default;
+        Ok(template)
+    }
+
     /// The template's name: its path, or the shipped template's file name.
     pub fn name(&self) -> &str {
         &self.name
