@@ -48,7 +48,7 @@ fn go_syntax_templates_render_the_bytes_go_html_template_renders() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 4 * 3);
+    assert_eq!(checked, 5 * 3);
 }
 
 #[test]
