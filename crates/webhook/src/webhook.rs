@@ -110,7 +110,7 @@ impl WebhookHandler {
             if let Some(suppressed) = self.failures.allow() {
                 tracing::warn!(
                     handler = %self.label,
-                    url = %self.config.target_path,
+                    url = %self.config.target_path.redacted(),
                     %reason,
                     attempts,
                     suppressed_since_last = suppressed,
