@@ -95,6 +95,13 @@ impl WebhookHandler {
         })
     }
 
+    /// The same handler under another label (in logs and metrics), for example to tell apart two
+    /// handlers whose [`WebhookConfig::label`]s are the same.
+    pub fn with_label(mut self, label: impl Into<String>) -> WebhookHandler {
+        self.label = label.into();
+        self
+    }
+
     /// The handler's configuration.
     pub fn config(&self) -> &WebhookConfig {
         &self.config
