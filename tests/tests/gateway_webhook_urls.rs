@@ -34,7 +34,11 @@ async fn metrics_name_handlers_without_the_path_or_query_of_their_url() {
         "orders",
         &api("orders", "/orders/", "http://127.0.0.1:1/", events),
     );
-    let gw = Gateway::start(&dir, json!({})).await;
+    let gw = Gateway::start(
+        &dir,
+        json!({"hookshot": {"shutdown_grace_secs": 5, "queue_capacity": 500}}),
+    )
+    .await;
 
     let a = gw
         .get("/orders/x", &[("Authorization", "no-such-key")])
@@ -42,18 +46,41 @@ async fn metrics_name_handlers_without_the_path_or_query_of_their_url() {
     assert_eq!(a.status, 403, "{}", a.body);
     assert_eq!(hooks.wait_for(4, WAIT).await.len(), 4);
 
-    let metrics = gw.get("/metrics", &[]).await.body;
     let origin = format!("http://{}", hooks.addr());
-    for label in [
+    let series: Vec<String> = [
         format!("POST {origin}"),
         format!("POST {origin} #2"),
         "ops".to_owned(),
         "Ops channel".to_owned(),
-    ] {
-        let series = format!(
+    ]
+    .iter()
+    .map(|label| {
+        format!(
             "hookshot_webhook_delivered_total{{api=\"orders\",event=\"AuthFailure\",handler=\"{label}\"}} 1\n"
+        )
+    })
+    .collect();
+    // A delivery is counted once its answer is read, just after the receiver recorded it.
+    let deadline = std::time::Instant::now() + WAIT;
+    let metrics = loop {
+        let metrics = gw.get("/metrics", &[]).await.body;
+        if series.iter().all(|s| metrics.contains(s)) {
+            break metrics;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every handler counted one delivery ({series:#?}) in\n{metrics}"
         );
-        assert!(metrics.contains(&series), "no {series:?} in\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // The retry bound follows the queue's capacity unless set; the byte budget is 64 MiB.
+    for gauge in [
+        "hookshot_webhook_max_waiting_retries 500\n",
+        "hookshot_webhook_max_queued_bytes 67108864\n",
+        "hookshot_webhook_waiting_retries 0\n",
+        "hookshot_webhook_queued_bytes 0\n",
+    ] {
+        assert!(metrics.contains(gauge), "no {gauge:?} in\n{metrics}");
     }
     for secret in ["s3cretpath", "qu3ry", "/services", "/api/webhooks", "/in"] {
         assert!(

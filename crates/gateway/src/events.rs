@@ -38,6 +38,8 @@ impl Events {
         let dispatcher = Dispatcher::start(
             DispatcherConfig {
                 queue_capacity: h.queue_capacity,
+                max_waiting_retries: h.max_waiting_retries.unwrap_or(h.queue_capacity),
+                max_queued_bytes: h.max_queued_bytes,
                 concurrency: h.concurrency,
                 shutdown_grace: Duration::from_secs(h.shutdown_grace_secs),
             },
