@@ -289,10 +289,19 @@ async fn nothing_listening_is_a_connect_error() {
     drop(listener);
 
     let err = transport()
-        .send(request(Method::POST, &format!("http://{addr}/hook"), "{}"))
+        .send(request(
+            Method::POST,
+            &format!("http://{addr}/hook/s3cret?token=t0k"),
+            "{}",
+        ))
         .await
         .unwrap_err();
     assert!(err.is_connect(), "{err}");
+    let debug = format!("{err:?}");
+    assert!(
+        !debug.contains("s3cret") && !debug.contains("t0k"),
+        "{debug}"
+    );
     assert!(!err.is_timeout(), "{err}");
     assert!(err.is_retryable(), "{err}");
     assert_eq!(

@@ -272,7 +272,8 @@ pub struct DispatcherMetrics {
     pub outstanding: usize,
     /// Events fired (each counted once, whatever the number of handlers).
     pub fired: u64,
-    /// Jobs dropped because the queue was full or the dispatcher was shutting down.
+    /// Jobs dropped because the queue was full, the byte budget was spent or the dispatcher was
+    /// shutting down.
     pub dropped: u64,
     /// Each registered handler's counters.
     pub handlers: Vec<HandlerReport>,
