@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod event_type;
 mod meta;
+mod size;
 mod time;
 
 pub use config::{

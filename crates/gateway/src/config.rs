@@ -147,6 +147,13 @@ pub enum LogFormat {
 pub struct HookshotConfig {
     /// How many events may wait for delivery; beyond it new events are dropped and counted.
     pub queue_capacity: usize,
+    /// How many webhook retries may wait for their backoff at once (absent: `queue_capacity`);
+    /// beyond it a retry is not made and its event counts as failed (`retry_overflow`).
+    pub max_waiting_retries: Option<usize>,
+    /// Estimated bytes of webhook events held for delivery and of the requests of waiting retries
+    /// (default 64 MiB, at least [`MIN_QUEUED_BYTES`]); an event beyond it is dropped and counted,
+    /// a retry beyond it is not made.
+    pub max_queued_bytes: usize,
     /// How many webhook deliveries run at once.
     pub concurrency: usize,
     /// Seconds SIGTERM waits for queued webhooks to be delivered before the process exits.
@@ -172,6 +179,8 @@ impl Default for HookshotConfig {
     fn default() -> Self {
         HookshotConfig {
             queue_capacity: 10_000,
+            max_waiting_retries: None,
+            max_queued_bytes: 64 * 1024 * 1024,
             concurrency: 64,
             shutdown_grace_secs: 10,
             connect_timeout_secs: 5,
@@ -343,6 +352,9 @@ fn section<T: serde::de::DeserializeOwned>(
 /// The most webhook requests in flight `hookshot.concurrency` may ask for.
 pub const MAX_CONCURRENCY: usize = 10_000;
 
+/// The smallest `hookshot.max_queued_bytes`: room for a few of the largest events.
+pub const MIN_QUEUED_BYTES: usize = 1024 * 1024;
+
 fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
     let at = |field: &str| Location::file(name).field(field);
     let h = &config.hookshot;
@@ -357,6 +369,20 @@ fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
                 "expected a whole number, 1 or more",
             ));
         }
+    }
+    if h.max_waiting_retries == Some(0) {
+        errors.push(ConfigError::new(
+            at("hookshot.max_waiting_retries"),
+            "found the number 0",
+            "expected a whole number, 1 or more (or no field: as many as queue_capacity)",
+        ));
+    }
+    if h.max_queued_bytes < MIN_QUEUED_BYTES {
+        errors.push(ConfigError::new(
+            at("hookshot.max_queued_bytes"),
+            format!("found the number {}", h.max_queued_bytes),
+            format!("expected a number of bytes, at least {MIN_QUEUED_BYTES} (1 MiB)"),
+        ));
     }
     // The dispatcher keeps twice this many workers.
     if h.concurrency > MAX_CONCURRENCY {
@@ -531,6 +557,30 @@ mod tests {
             messages(r#"{"http_server_options": {"use_ssl": "yes"}}"#),
             [
                 "gw.conf, field `http_server_options.use_ssl`: found the string \"yes\"; expected true or false"
+            ]
+        );
+    }
+
+    #[test]
+    fn webhook_memory_bounds_have_floors() {
+        let loaded = parse(r#"{"hookshot": {"queue_capacity": 50}}"#, "gw.conf", None).unwrap();
+        assert_eq!(loaded.config.hookshot.max_waiting_retries, None);
+        assert_eq!(loaded.config.hookshot.max_queued_bytes, 64 * 1024 * 1024);
+        assert!(
+            messages(r#"{"hookshot": {"max_waiting_retries": 1, "max_queued_bytes": 1048576}}"#)
+                .is_empty()
+        );
+        assert_eq!(
+            messages(r#"{"hookshot": {"max_waiting_retries": 0, "max_queued_bytes": 1000}}"#),
+            [
+                "gw.conf, field `hookshot.max_waiting_retries`: found the number 0; expected a whole number, 1 or more (or no field: as many as queue_capacity)",
+                "gw.conf, field `hookshot.max_queued_bytes`: found the number 1000; expected a number of bytes, at least 1048576 (1 MiB)",
+            ]
+        );
+        assert_eq!(
+            messages(r#"{"hookshot": {"max_waiting_retries": -1}}"#),
+            [
+                "gw.conf, field `hookshot.max_waiting_retries`: found the number -1; expected a whole number, 0 or more"
             ]
         );
     }

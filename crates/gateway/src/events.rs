@@ -38,6 +38,8 @@ impl Events {
         let dispatcher = Dispatcher::start(
             DispatcherConfig {
                 queue_capacity: h.queue_capacity,
+                max_waiting_retries: h.max_waiting_retries.unwrap_or(h.queue_capacity),
+                max_queued_bytes: h.max_queued_bytes,
                 concurrency: h.concurrency,
                 shutdown_grace: Duration::from_secs(h.shutdown_grace_secs),
             },
@@ -156,6 +158,11 @@ pub fn transport(loaded: &LoadedConfig) -> Result<Arc<dyn Transport>, ConfigErro
 
 /// The webhook engine's routes for a configuration's global handlers and the handlers of `apis`;
 /// every handler or template that cannot be built is reported.
+///
+/// Each handler is labelled in logs and `/metrics` by its `id`, else its `name`, else
+/// `METHOD scheme://host[:port]` (never user-info, path or query: a webhook's path is often its
+/// secret). Handlers of one API and event whose labels would be the same get ` #2`, ` #3`, ... in
+/// the order configured, so that each keeps series of its own.
 pub fn routes(
     loaded: &LoadedConfig,
     apis: &ApiSet,
@@ -167,17 +174,34 @@ pub fn routes(
     let mut add = |handlers: &EventHandlers, at: Location, api: Option<&str>| {
         let mut index: std::collections::BTreeMap<&hookshot_event::EventType, usize> =
             Default::default();
+        let mut labels: std::collections::HashMap<(&hookshot_event::EventType, String), usize> =
+            Default::default();
         for (event, handler) in handlers.iter() {
             let i = index.entry(event).or_default();
             let here = at.clone().event(event.as_str()).handler(*i);
             *i += 1;
+            let label = match handler {
+                HandlerConfig::Log(log) => format!("log:{}", log.prefix),
+                HandlerConfig::Webhook(config) => config.label(),
+            };
+            let seen = labels.entry((event, label.clone())).or_default();
+            *seen += 1;
+            let label = match *seen {
+                1 => label,
+                n => format!("{label} #{n}"),
+            };
             let built: Result<Arc<dyn hookshot_webhook::EventHandler>, ConfigError> = match handler
             {
-                HandlerConfig::Log(log) => Ok(Arc::new(LogHandler::new(log.prefix.clone()))),
+                HandlerConfig::Log(log) => Ok(Arc::new(
+                    LogHandler::new(log.prefix.clone()).with_label(label),
+                )),
                 HandlerConfig::Webhook(config) => webhook_renderer(loaded, config, event, &here)
                     .and_then(|r| {
                         WebhookHandler::new(config.clone(), r, store.clone(), transport.clone())
-                            .map(|h| Arc::new(h) as Arc<dyn hookshot_webhook::EventHandler>)
+                            .map(|h| {
+                                Arc::new(h.with_label(label))
+                                    as Arc<dyn hookshot_webhook::EventHandler>
+                            })
                             .map_err(|e| {
                                 ConfigError::new(
                                     here.clone(),
