@@ -92,7 +92,12 @@ async fn a_delivered_webhook_leaves_tyks_cache_key_with_the_event_timeout_as_ttl
     let prefix = format!("{run}:");
     let mut storage = redis_storage(&prefix);
     storage["database"] = json!(DB);
-    let gw = Gateway::start(&dir, json!({"storage": storage})).await;
+    // Keys in clear, so that the body (and its checksum) is this run's own.
+    let gw = Gateway::start(
+        &dir,
+        json!({"storage": storage, "hookshot": {"send_keys_in_clear": true}}),
+    )
+    .await;
 
     let bad_key = format!("bad-{run}");
     let a = gw
@@ -154,7 +159,9 @@ async fn two_gateways_on_one_redis_deliver_an_event_fired_on_both_once() {
             &api("orders", "/orders/", &upstream.url("/"), events.clone()),
         );
     }
-    let conf = json!({"storage": redis_storage(&format!("{run}:"))});
+    // Keys in clear, so that the body (and its cool-down key) is this run's own.
+    let conf = json!({"storage": redis_storage(&format!("{run}:")),
+        "hookshot": {"send_keys_in_clear": true}});
     let a = Gateway::start(&dir_a, conf.clone()).await;
     let b = Gateway::start(&dir_b, conf).await;
 

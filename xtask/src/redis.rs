@@ -104,36 +104,9 @@ fn free_port() -> Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
-fn on_path(name: &str) -> Option<String> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
-}
-
 fn find_or_install() -> Result<String> {
-    if let Some(bin) = on_path("redis-server") {
+    if let Some(bin) = crate::install::find_or_install("redis-server", "redis-server") {
         return Ok(bin);
-    }
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0"));
-    if is_root && on_path("apt-get").is_some() {
-        eprintln!("==> redis-server is not installed; installing it with apt-get");
-        let ok = Command::new("apt-get")
-            .arg("update")
-            .status()
-            .is_ok_and(|s| s.success())
-            && Command::new("apt-get")
-                .args(["install", "-y", "--no-install-recommends", "redis-server"])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success());
-        if let Some(bin) = on_path("redis-server").filter(|_| ok) {
-            return Ok(bin);
-        }
     }
     bail!(
         "redis-server is not installed, and the tests need one (they start a throwaway server on a free port).\n\

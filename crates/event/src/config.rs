@@ -80,7 +80,11 @@ impl FromStr for Method {
 }
 
 /// An absolute `http` or `https` URL with a host, checked at load time.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// Its `Display` and `Debug` show only [`TargetUrl::redacted`] (`scheme://host[:port]`): webhook
+/// paths and queries are often bearer secrets (Slack, Discord, Teams, `?token=`), so the whole URL
+/// is only had through [`TargetUrl::as_str`] and [`TargetUrl::uri`].
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct TargetUrl {
     raw: String,
     uri: http::Uri,
@@ -110,7 +114,24 @@ impl TargetUrl {
         })
     }
 
-    /// The URL as configured.
+    /// The URL as logs, metrics and errors show it: `scheme://host[:port]`, without user-info,
+    /// path or query (the port only when the URL names one; IPv6 hosts in brackets).
+    pub fn redacted(&self) -> String {
+        let scheme = self.uri.scheme_str().unwrap_or("http");
+        let host = self.uri.host().unwrap_or_default();
+        match self.uri.port_u16() {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
+        }
+    }
+
+    /// The user-info of the URL (`user:password` before `@`), when it has one.
+    pub fn user_info(&self) -> Option<&str> {
+        let authority = self.uri.authority()?.as_str();
+        authority.rsplit_once('@').map(|(info, _)| info)
+    }
+
+    /// The URL as configured, secrets included: for sending, never for showing.
     pub fn as_str(&self) -> &str {
         &self.raw
     }
@@ -161,9 +182,17 @@ impl TargetUrl {
     }
 }
 
+/// Shows [`TargetUrl::redacted`].
 impl fmt::Display for TargetUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Shows [`TargetUrl::redacted`].
+impl fmt::Debug for TargetUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TargetUrl").field(&self.redacted()).finish()
     }
 }
 
@@ -223,12 +252,13 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
-    /// A handler name for logs and metrics: the `id`, else the `name`, else `METHOD url`.
+    /// A handler name for logs and metrics: the `id`, else the `name`, else
+    /// `METHOD scheme://host[:port]` ([`TargetUrl::redacted`]: never user-info, path or query).
     pub fn label(&self) -> String {
         self.id
             .clone()
             .or_else(|| self.name.clone())
-            .unwrap_or_else(|| format!("{} {}", self.method, self.target_path))
+            .unwrap_or_else(|| format!("{} {}", self.method, self.target_path.redacted()))
     }
 }
 
@@ -733,7 +763,13 @@ impl<'v> Reader<'v, '_> {
         };
         let found = match v {
             Value::String(s) => match TargetUrl::parse(s.trim()) {
-                Ok(u) => return Some(u),
+                Ok(u) => match u.user_info() {
+                    None => return Some(u),
+                    Some(info) => {
+                        self.fail(key, user_info_found(&u, info), USER_INFO_EXPECTED);
+                        return None;
+                    }
+                },
                 Err(why) => format!("found {s:?}, but {why}"),
             },
             other => format!("found {}", describe(other)),
@@ -1028,6 +1064,26 @@ impl<'v> Reader<'v, '_> {
             }
         }
     }
+}
+
+const USER_INFO_EXPECTED: &str = "expected the URL without user-info; credentials in a URL are \
+     not sent, so put them in `header_map`, e.g. \"Authorization\": \"Basic <base64 of user:password>\"";
+
+/// What a URL with user-info is reported as: its scheme, user (when a password follows it; alone
+/// it may be a token) and host, the password and the path and query left out.
+fn user_info_found(url: &TargetUrl, info: &str) -> String {
+    let user = match info.split_once(':') {
+        Some((user, _)) if !user.is_empty() => format!("{user}:****"),
+        _ => "****".to_owned(),
+    };
+    let origin = url.redacted();
+    let (scheme, host) = origin.split_once("://").unwrap_or(("http", &origin));
+    let rest = if url.path_and_query() == "/" {
+        ""
+    } else {
+        "/…"
+    };
+    format!("found \"{scheme}://{user}@{host}{rest}\", which holds user-info")
 }
 
 /// Whether `s` is `whsec_` and the standard base64 of 24 to 64 bytes.

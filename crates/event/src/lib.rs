@@ -13,6 +13,7 @@ mod error;
 mod event;
 mod event_type;
 mod meta;
+mod size;
 mod time;
 
 pub use config::{
@@ -25,6 +26,7 @@ pub use event::{ApiRef, Event};
 pub use event_type::{EventType, MetaFamily};
 pub use meta::{
     CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
-    TokenMeta, TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta,
+    MAX_KEY_BYTES, MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TRUNCATED, TokenMeta,
+    TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta, truncate_bytes, truncate_field,
 };
 pub use time::{Timestamp, TimestampError};

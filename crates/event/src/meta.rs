@@ -22,7 +22,9 @@ pub struct KeyFailureMeta {
     pub path: String,
     /// The client address.
     pub origin: String,
-    /// The presented key (the organisation id for organisation events).
+    /// The presented key (the organisation id for organisation events), as the gateway reports
+    /// it: Hookshot's gateway obfuscates it (`****` and its last four characters) unless told
+    /// to send keys in clear.
     pub key: String,
 }
 
@@ -273,5 +275,90 @@ impl EventMeta {
     /// The event's metadata as a JSON object of Tyk's field names.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// At most this many bytes of a presented key go into an event's `Key`.
+pub const MAX_KEY_BYTES: usize = 256;
+/// At most this many bytes of a request path go into an event's `Path`.
+pub const MAX_PATH_BYTES: usize = 2048;
+/// At most this many bytes of a client address go into an event's `Origin`.
+pub const MAX_ORIGIN_BYTES: usize = 256;
+/// At most this many bytes of request head (before base64) go into an event's
+/// `OriginatingRequest`; its base64 is then at most 10,924 bytes.
+pub const MAX_REQUEST_HEAD_BYTES: usize = 8192;
+/// What ends a field cut at its cap, so that a reader sees it was cut.
+pub const TRUNCATED: &str = "...[truncated]";
+
+/// `value` whole when it holds at most `max` bytes; else its start, cut on a character boundary,
+/// followed by [`TRUNCATED`], `max` bytes at most in all.
+pub fn truncate_field(value: &str, max: usize) -> String {
+    if value.len() <= max {
+        return value.to_owned();
+    }
+    let mut end = max.saturating_sub(TRUNCATED.len());
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(max);
+    out.push_str(&value[..end]);
+    out.push_str(&TRUNCATED[..TRUNCATED.len().min(max)]);
+    out
+}
+
+/// [`truncate_field`] for bytes that are mostly text (a request head): cut where no UTF-8
+/// sequence is split.
+pub fn truncate_bytes(value: &[u8], max: usize) -> Vec<u8> {
+    if value.len() <= max {
+        return value.to_vec();
+    }
+    let mut end = max.saturating_sub(TRUNCATED.len());
+    // Back off over continuation bytes (10xxxxxx), three at most (a UTF-8 character is four
+    // bytes at most), so a multi-byte character stays whole.
+    let floor = end.saturating_sub(3);
+    while end > floor && value[end] & 0xC0 == 0x80 {
+        end -= 1;
+    }
+    let mut out = Vec::with_capacity(max);
+    out.extend_from_slice(&value[..end]);
+    out.extend_from_slice(&TRUNCATED.as_bytes()[..TRUNCATED.len().min(max)]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_fields_stay_whole() {
+        assert_eq!(truncate_field("abc", 3), "abc");
+        assert_eq!(truncate_bytes(b"abc", 8), b"abc");
+    }
+
+    #[test]
+    fn long_fields_are_cut_with_a_marker_within_the_cap() {
+        let cut = truncate_field(&"x".repeat(1000), 64);
+        assert_eq!(cut.len(), 64);
+        assert!(cut.ends_with(TRUNCATED) && cut.starts_with("xxxx"));
+        let cut = truncate_bytes(&[b'y'; 1000], 64);
+        assert_eq!(cut.len(), 64);
+        assert!(cut.ends_with(TRUNCATED.as_bytes()));
+    }
+
+    #[test]
+    fn a_cut_never_splits_a_character() {
+        // "é" is two bytes; every cap lands on a boundary or before it.
+        let text = "é".repeat(100);
+        for max in 14..40 {
+            let cut = truncate_field(&text, max);
+            assert!(cut.len() <= max, "{max}: {cut}");
+            assert!(cut.ends_with(TRUNCATED));
+            let bytes = truncate_bytes(text.as_bytes(), max);
+            assert!(bytes.len() <= max);
+            assert!(std::str::from_utf8(&bytes).is_ok(), "{max}");
+        }
+        // A cap smaller than the marker still holds.
+        assert!(truncate_field(&text, 3).len() <= 3);
+        assert!(truncate_bytes(text.as_bytes(), 3).len() <= 3);
     }
 }

@@ -67,6 +67,11 @@ impl Timestamp {
         }
     }
 
+    /// The bytes of the zone abbreviation (for [`crate::Event::estimated_size`]).
+    pub(crate) fn zone_len(&self) -> usize {
+        self.zone.len()
+    }
+
     /// Seconds since the Unix epoch.
     pub fn unix_secs(&self) -> i64 {
         self.unix_secs

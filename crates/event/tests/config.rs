@@ -197,6 +197,7 @@ fn errors_of(doc: serde_json::Value) -> Vec<String> {
 const AT: &str = "apps/billing.json, API \"billing\", event \"AuthFailure\", handler #0";
 const URL: &str =
     "expected an absolute http or https URL with a host, such as \"https://hooks.example.com/tyk\"";
+const USER_INFO: &str = "expected the URL without user-info; credentials in a URL are not sent, so put them in `header_map`, e.g. \"Authorization\": \"Basic <base64 of user:password>\"";
 const METHODS: &str = "expected one of GET, PUT, POST, PATCH, DELETE (any case)";
 
 #[test]
@@ -232,6 +233,23 @@ fn bad_inputs_get_exact_messages() {
             "URL that does not parse",
             classic(json!({"method": "POST", "target_path": "http://exa mple.com/"})),
             format!("{AT}, field `handler_meta.target_path`: found \"http://exa mple.com/\", but it does not parse as a URL (invalid uri character); {URL}"),
+        ),
+        (
+            "URL with a user and password",
+            classic(json!({"method": "POST", "target_path": "https://alice:s3cret@hooks.example.com:8443/in?token=t0k"})),
+            format!("{AT}, field `handler_meta.target_path`: found \"https://alice:****@hooks.example.com:8443/…\", which holds user-info; {USER_INFO}"),
+        ),
+        (
+            "URL with a token as its user",
+            classic(json!({"method": "POST", "target_path": "https://ghp_t0ken@hooks.example.com"})),
+            format!("{AT}, field `handler_meta.target_path`: found \"https://****@hooks.example.com\", which holds user-info; {USER_INFO}"),
+        ),
+        (
+            "OAS URL with user-info",
+            json!({"x-tyk-api-gateway": {"server": {"eventHandlers": [
+                {"enabled": true, "trigger": "AuthFailure", "type": "webhook", "url": "http://bob:pw@[::1]:9/x", "method": "POST"}
+            ]}}}),
+            format!("{AT}, field `x-tyk-api-gateway.server.eventHandlers[0].url`: found \"http://bob:****@[::1]:9/…\", which holds user-info; {USER_INFO}"),
         ),
         (
             "missing URL",
@@ -367,6 +385,48 @@ fn bad_inputs_get_exact_messages() {
         let errors = errors_of(doc);
         assert_eq!(errors, [expected], "case: {what}");
     }
+}
+
+#[test]
+fn urls_are_shown_without_user_info_path_or_query() {
+    use hookshot_event::TargetUrl;
+    for (url, shown) in [
+        (
+            "https://hooks.slack.com/services/T000/B000/XXXXSECRET",
+            "https://hooks.slack.com",
+        ),
+        (
+            "http://hooks.example.com:8080/in?token=s3cret",
+            "http://hooks.example.com:8080",
+        ),
+        (
+            "https://u:p@hooks.example.com/x",
+            "https://hooks.example.com",
+        ),
+        ("http://[::1]:9/x?y", "http://[::1]:9"),
+        ("http://h.example?token=s3cret", "http://h.example"),
+    ] {
+        let u = TargetUrl::parse(url).unwrap();
+        assert_eq!(u.redacted(), shown, "{url}");
+        assert_eq!(u.to_string(), shown, "{url}");
+        assert_eq!(format!("{u:?}"), format!("TargetUrl({shown:?})"), "{url}");
+        assert_eq!(u.as_str(), url, "the URL itself is kept whole for sending");
+    }
+    let w = WebhookConfig {
+        id: None,
+        name: None,
+        method: Method::Post,
+        target_path: TargetUrl::parse("https://discord.com/api/webhooks/1/s3cret?wait=true")
+            .unwrap(),
+        template_path: None,
+        header_map: Default::default(),
+        event_timeout: 0,
+        request_timeout: None,
+        retry: RetryPolicy::default(),
+        signing_secret: None,
+    };
+    assert_eq!(w.label(), "POST https://discord.com");
+    assert!(!format!("{w:?}").contains("s3cret"), "{w:?}");
 }
 
 #[test]

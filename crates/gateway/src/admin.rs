@@ -4,14 +4,19 @@
 //! Keys API decisions: keys are stored under their SHA-256 and never in the clear, so `GET` needs
 //! the key itself; `POST /tyk/keys/{key}` refuses a key that exists (409; `PUT` changes it); `PUT`
 //! starts the quota period afresh unless `?suppress_reset=1`, as Tyk does; the `TokenCreated`,
-//! `TokenUpdated` and `TokenDeleted` events carry the key's SHA-256 as `Key`, never the key.
+//! `TokenUpdated` and `TokenDeleted` events carry the key's SHA-256 as `Key`, never the key, and
+//! an empty `OriginatingRequest` (as Tyk's: the admin request holds the secret).
+//!
+//! The secret is compared in constant time whatever its length; refused calls are logged at
+//! most once per 10 s, with the path cut to 128 bytes and any key in it replaced.
 
 use hookshot_event::EventType;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
-use crate::app::{Body, Gateway, json_response, request_head};
+use crate::app::{Body, Gateway, REDACTED, json_response};
 use crate::session::{Session, generate_key, hash_key};
 use crate::store::StoreError;
 
@@ -47,10 +52,13 @@ pub(crate) async fn handle(gw: &Gateway, req: Request<Body>) -> Response<Body> {
         None => false,
     };
     if !authorised {
-        tracing::warn!(
-            path,
-            "administrative access refused: invalid or missing x-tyk-authorization"
-        );
+        if let Some(suppressed) = gw.admin_log.allow() {
+            tracing::warn!(
+                path = %loggable_path(&path),
+                suppressed,
+                "administrative access refused: invalid or missing x-tyk-authorization"
+            );
+        }
         return refuse(
             StatusCode::FORBIDDEN,
             "Attempted administrative access with invalid or missing key!",
@@ -92,8 +100,30 @@ pub(crate) async fn handle(gw: &Gateway, req: Request<Body>) -> Response<Body> {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `presented` is `secret`, in a time that depends on neither the secret nor how much of
+/// it matches, nor on whether the lengths agree: both are hashed to SHA-256 and the two digests
+/// compared byte by byte without an early return.
+fn constant_time_eq(presented: &[u8], secret: &[u8]) -> bool {
+    let a = Sha256::digest(presented);
+    let b = Sha256::digest(secret);
+    let diff = a
+        .iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// At most this many bytes of a refused admin call's path are logged.
+const MAX_LOGGED_PATH: usize = 128;
+
+/// A refused admin call's path as it is logged: any key after `/tyk/keys/` replaced, then cut to
+/// [`MAX_LOGGED_PATH`] bytes.
+fn loggable_path(path: &str) -> String {
+    let path = match path.strip_prefix("/tyk/keys/") {
+        Some(key) if !key.is_empty() && key != "create" => format!("/tyk/keys/{REDACTED}"),
+        _ => path.to_owned(),
+    };
+    hookshot_event::truncate_field(&path, MAX_LOGGED_PATH)
 }
 
 async fn hello(gw: &Gateway) -> Response<Body> {
@@ -124,8 +154,7 @@ async fn hello(gw: &Gateway) -> Response<Body> {
     )
 }
 
-async fn read_session(req: Request<Body>) -> Result<(Session, String), Response<Body>> {
-    let head = request_head(&req);
+async fn read_session(req: Request<Body>) -> Result<Session, Response<Body>> {
     let mut body = req.into_body();
     let mut bytes = Vec::new();
     loop {
@@ -152,9 +181,7 @@ async fn read_session(req: Request<Body>) -> Result<(Session, String), Response<
         }
     }
     let body = bytes;
-    Session::from_body(&body)
-        .map(|s| (s, head))
-        .map_err(|m| refuse(StatusCode::BAD_REQUEST, &m))
+    Session::from_body(&body).map_err(|m| refuse(StatusCode::BAD_REQUEST, &m))
 }
 
 fn done(key: &str, hash: &str, action: &str) -> Response<Body> {
@@ -173,7 +200,7 @@ async fn keys(gw: &Gateway, req: Request<Body>, key: &str) -> Result<Response<Bo
                 "Method not supported",
             ));
         }
-        let (session, head) = match read_session(req).await {
+        let session = match read_session(req).await {
             Ok(s) => s,
             Err(r) => return Ok(r),
         };
@@ -181,7 +208,7 @@ async fn keys(gw: &Gateway, req: Request<Body>, key: &str) -> Result<Response<Bo
             let key = generate_key(&session.org_id);
             let hash = hash_key(&key);
             if gw.keys.create(&hash, &session).await? {
-                gw.fire_token_event(EventType::TokenCreated, &session.org_id, &hash, head);
+                gw.fire_token_event(EventType::TokenCreated, &session.org_id, &hash);
                 return Ok(done(&key, &hash, "added"));
             }
         }
@@ -200,7 +227,7 @@ async fn keys(gw: &Gateway, req: Request<Body>, key: &str) -> Result<Response<Bo
             None => refuse(StatusCode::NOT_FOUND, "Key not found"),
         }),
         Method::POST => {
-            let (session, head) = match read_session(req).await {
+            let session = match read_session(req).await {
                 Ok(s) => s,
                 Err(r) => return Ok(r),
             };
@@ -210,11 +237,11 @@ async fn keys(gw: &Gateway, req: Request<Body>, key: &str) -> Result<Response<Bo
                     "Key already exists; use PUT to change it",
                 ));
             }
-            gw.fire_token_event(EventType::TokenCreated, &session.org_id, &hash, head);
+            gw.fire_token_event(EventType::TokenCreated, &session.org_id, &hash);
             Ok(done(key, &hash, "added"))
         }
         Method::PUT => {
-            let (session, head) = match read_session(req).await {
+            let session = match read_session(req).await {
                 Ok(s) => s,
                 Err(r) => return Ok(r),
             };
@@ -225,23 +252,120 @@ async fn keys(gw: &Gateway, req: Request<Body>, key: &str) -> Result<Response<Bo
             if !suppress_reset {
                 gw.limits_reset_quota(&hash).await?;
             }
-            gw.fire_token_event(EventType::TokenUpdated, &session.org_id, &hash, head);
+            gw.fire_token_event(EventType::TokenUpdated, &session.org_id, &hash);
             Ok(done(key, &hash, "modified"))
         }
         Method::DELETE => {
-            let head = request_head(&req);
             let Some(session) = gw.keys.get(&hash).await? else {
                 return Ok(refuse(StatusCode::NOT_FOUND, "Key not found"));
             };
             if !gw.keys.delete(&hash).await? {
                 return Ok(refuse(StatusCode::NOT_FOUND, "Key not found"));
             }
-            gw.fire_token_event(EventType::TokenDeleted, &session.org_id, &hash, head);
+            gw.fire_token_event(EventType::TokenDeleted, &session.org_id, &hash);
             Ok(done(key, &hash, "deleted"))
         }
         _ => Ok(refuse(
             StatusCode::METHOD_NOT_ALLOWED,
             "Method not supported",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_compares_equal_only_to_itself_whatever_the_lengths() {
+        let secret = b"a-secret-of-enough-length";
+        assert!(constant_time_eq(secret, secret));
+        assert!(!constant_time_eq(b"a-secret-of-enough-lengtH", secret));
+        assert!(!constant_time_eq(b"a-secret", secret));
+        assert!(!constant_time_eq(b"", secret));
+        assert!(!constant_time_eq(&[b'a'; 100_000], secret));
+        assert!(!constant_time_eq(secret, b""));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    /// Log lines written while `f` runs on this thread.
+    fn logged(f: impl FnOnce()) -> String {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let out = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || out.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, f);
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    struct NoSink;
+    impl hookshot_webhook::EventSink for NoSink {
+        fn fire(&self, _: hookshot_event::Event) {}
+    }
+
+    #[test]
+    fn refused_calls_are_logged_through_a_gate_without_the_key() {
+        let store = std::sync::Arc::new(crate::store::MemoryStore::new());
+        let gw = Gateway::new(crate::app::GatewayParts {
+            secret: "the-admin-secret-0123".into(),
+            apis: crate::api::ApiSet::default(),
+            keys: store.clone(),
+            limits: store,
+            sink: std::sync::Arc::new(NoSink),
+            upstream_timeout: None,
+            upstream_tls: hookshot_transport::tls_client_config(None).unwrap(),
+            storage_name: "memory".into(),
+            send_keys_in_clear: false,
+            storage_deadline: std::time::Duration::from_millis(500),
+        });
+        let key = format!("k{}", "e".repeat(60_000));
+        let logs = logged(|| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            for _ in 0..5 {
+                let req = Request::get(format!("/tyk/keys/{key}"))
+                    .header("x-tyk-authorization", "wrong")
+                    .body(crate::app::full(""))
+                    .unwrap();
+                let response = rt.block_on(handle(&gw, req));
+                assert_eq!(response.status(), StatusCode::FORBIDDEN);
+            }
+        });
+        let lines: Vec<&str> = logs.lines().collect();
+        assert_eq!(lines.len(), 1, "{logs}");
+        assert!(lines[0].contains("administrative access refused"), "{logs}");
+        assert!(lines[0].contains("/tyk/keys/[redacted]"), "{logs}");
+        assert!(!lines[0].contains("eeee"), "{logs}");
+        assert!(!lines[0].contains("wrong"), "{logs}");
+        assert!(lines[0].len() < 400, "{logs}");
+    }
+
+    #[test]
+    fn refused_paths_are_logged_without_keys_and_cut() {
+        assert_eq!(
+            loggable_path("/tyk/keys/acme0123abcd"),
+            "/tyk/keys/[redacted]"
+        );
+        assert_eq!(loggable_path("/tyk/keys/k/../x?y"), "/tyk/keys/[redacted]");
+        assert_eq!(loggable_path("/tyk/keys/create"), "/tyk/keys/create");
+        assert_eq!(loggable_path("/tyk/keys/"), "/tyk/keys/");
+        assert_eq!(loggable_path("/tyk/reload"), "/tyk/reload");
+        let long = loggable_path(&format!("/tyk/{}", "x".repeat(60_000)));
+        assert_eq!(long.len(), MAX_LOGGED_PATH);
+        assert!(long.starts_with("/tyk/xxx") && long.ends_with(hookshot_event::TRUNCATED));
     }
 }

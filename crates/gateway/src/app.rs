@@ -8,9 +8,13 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use hookshot_event::{ConfigErrors, Event, EventMeta, EventType, KeyFailureMeta, TokenMeta};
+use hookshot_event::{
+    ConfigError, ConfigErrors, Event, EventMeta, EventType, KeyFailureMeta, MAX_KEY_BYTES,
+    MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TokenMeta, truncate_bytes,
+    truncate_field,
+};
 use hookshot_webhook::EventSink;
-use http::header::{self, HeaderValue};
+use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -19,7 +23,7 @@ use crate::api::{Api, ApiSet};
 use crate::metrics::Metrics;
 use crate::proxy::{ProxyError, Upstream};
 use crate::session::hash_key;
-use crate::store::{Circuit, KeyStore, LimitStore, QuotaState, StoreError, now_unix, rate_window};
+use crate::store::{Circuit, KeyStore, LimitStore, QuotaState, StoreError, now_unix};
 use hookshot_webhook::LogGate;
 
 /// Any error a body may fail with.
@@ -60,6 +64,9 @@ pub struct GatewayParts {
     pub upstream_tls: rustls::ClientConfig,
     /// `memory` or `redis`, for `/hello`.
     pub storage_name: String,
+    /// Whether key events carry the presented key as it came (`hookshot.send_keys_in_clear`);
+    /// by default it is obfuscated as Tyk's logs do ([`obfuscate_key`]).
+    pub send_keys_in_clear: bool,
     /// The time all the storage calls of one request may take together.
     pub storage_deadline: Duration,
 }
@@ -78,14 +85,17 @@ pub struct Gateway {
     storage_circuit: Circuit,
     storage_log: LogGate,
     upstream_log: LogGate,
+    session_log: LogGate,
+    pub(crate) admin_log: LogGate,
+    send_keys_in_clear: bool,
     reloader: Option<Reloader>,
     apis_hook: Option<ApisHook>,
     metrics_sources: Vec<MetricsSource>,
 }
 
-/// The request as events report it.
-struct Origin<'a> {
-    path: &'a str,
+/// The request as events report it: credentials redacted, every field within its cap.
+struct Origin {
+    path: String,
     origin: String,
     key: String,
     head: String,
@@ -107,6 +117,9 @@ impl Gateway {
             storage_circuit: Circuit::default(),
             storage_log: LogGate::new(Duration::from_secs(10)),
             upstream_log: LogGate::new(Duration::from_secs(10)),
+            session_log: LogGate::new(Duration::from_secs(10)),
+            admin_log: LogGate::new(Duration::from_secs(10)),
+            send_keys_in_clear: parts.send_keys_in_clear,
             reloader: None,
             apis_hook: None,
             metrics_sources: Vec::new(),
@@ -284,7 +297,11 @@ impl Gateway {
         let session = match storage.call(deadline, self.keys.get(&hash)).await {
             Ok(Some(s)) => s,
             Ok(None) => {
-                self.fire_key_event(api, EventType::AuthFailure, origin(req, peer, key));
+                self.fire_key_event(
+                    api,
+                    EventType::AuthFailure,
+                    self.origin(api, req, peer, key),
+                );
                 return Err(error_response(
                     StatusCode::FORBIDDEN,
                     "Access to this API has been disallowed",
@@ -293,7 +310,7 @@ impl Gateway {
             Err(e) => return Err(self.storage_failure(e)),
         };
         if session.is_expired(now_unix()) {
-            self.fire_key_event(api, EventType::KeyExpired, origin(req, peer, key));
+            self.fire_key_event(api, EventType::KeyExpired, self.origin(api, req, peer, key));
             return Err(error_response(
                 StatusCode::UNAUTHORIZED,
                 "Key has expired, please renew",
@@ -306,14 +323,22 @@ impl Gateway {
                 "Access to this API has been disallowed",
             ));
         }
-        if let Some((limit, window)) = rate_window(session.rate, session.per) {
+        let limits = match session.limits() {
+            Ok(limits) => limits,
+            Err(e) => return Err(self.session_failure(api, &hash, &e)),
+        };
+        if let Some((limit, window)) = limits.rate {
             match storage
                 .call(deadline, self.limits.rate_hit(&hash, limit, window))
                 .await
             {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.fire_key_event(api, EventType::RatelimitExceeded, origin(req, peer, key));
+                    self.fire_key_event(
+                        api,
+                        EventType::RatelimitExceeded,
+                        self.origin(api, req, peer, key),
+                    );
                     return Err(error_response(
                         StatusCode::TOO_MANY_REQUESTS,
                         "Rate Limit Exceeded",
@@ -322,18 +347,20 @@ impl Gateway {
                 Err(e) => return Err(self.storage_failure(e)),
             }
         }
-        if session.quota_max <= 0 {
+        let Some((quota_max, renewal_secs)) = limits.quota else {
             return Ok(None);
-        }
-        let quota = self
-            .limits
-            .quota_hit(&hash, session.quota_max, session.quota_renewal_rate);
+        };
+        let quota = self.limits.quota_hit(&hash, quota_max, renewal_secs);
         match storage.call(deadline, quota).await {
-            Ok(q) if q.allowed => Ok(Some((session.quota_max, q))),
+            Ok(q) if q.allowed => Ok(Some((quota_max, q))),
             Ok(q) => {
-                self.fire_key_event(api, EventType::QuotaExceeded, origin(req, peer, key));
+                self.fire_key_event(
+                    api,
+                    EventType::QuotaExceeded,
+                    self.origin(api, req, peer, key),
+                );
                 let mut response = error_response(StatusCode::FORBIDDEN, "Quota exceeded");
-                set_quota_headers(response.headers_mut(), (session.quota_max, q));
+                set_quota_headers(response.headers_mut(), (quota_max, q));
                 Err(response)
             }
             Err(e) => Err(self.storage_failure(e)),
@@ -351,11 +378,53 @@ impl Gateway {
         )
     }
 
-    fn fire_key_event(&self, api: &Api, event_type: EventType, o: Origin<'_>) {
+    /// A stored session whose limits cannot be applied (written by hand or by another gateway):
+    /// the request gets 500 naming the field, and the operator a log line (through a gate) with
+    /// the key's hash, never the key.
+    fn session_failure(&self, api: &Api, key_hash: &str, e: &ConfigError) -> Response<Body> {
+        if let Some(suppressed) = self.session_log.allow() {
+            tracing::error!(
+                api = api.id(),
+                key_hash,
+                problem = %e,
+                suppressed,
+                "a key's stored session holds limits the gateway cannot apply; requests with the \
+                 key get 500 until the session is corrected through the keys API"
+            );
+        }
+        error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!(
+                "This key's session cannot be applied ({e}); the gateway's operator must correct it"
+            ),
+        )
+    }
+
+    /// The request as key events report it, built through the one redactor ([`request_head`]):
+    /// `Key` obfuscated unless `send_keys_in_clear`, the key never in `Path` or
+    /// `OriginatingRequest`, every field within its cap.
+    fn origin(&self, api: &Api, req: &Request<Body>, peer: IpAddr, key: &str) -> Origin {
+        let key_field = if self.send_keys_in_clear {
+            truncate_field(key, MAX_KEY_BYTES)
+        } else {
+            obfuscate_key(key)
+        };
+        Origin {
+            path: truncate_field(&scrub(req.uri().path(), key), MAX_PATH_BYTES),
+            origin: truncate_field(
+                &scrub(&client_ip(req.headers(), peer), key),
+                MAX_ORIGIN_BYTES,
+            ),
+            key: key_field,
+            head: request_head(req, Some(&api.auth_header), key),
+        }
+    }
+
+    fn fire_key_event(&self, api: &Api, event_type: EventType, o: Origin) {
         let meta = EventMeta::KeyFailure(KeyFailureMeta {
             message: event_type.default_message().to_owned(),
             originating_request: o.head,
-            path: o.path.to_owned(),
+            path: o.path,
             origin: o.origin,
             key: o.key,
         });
@@ -363,17 +432,12 @@ impl Gateway {
     }
 
     /// Fires a key API event (`TokenCreated`, `TokenUpdated`, `TokenDeleted`) to the global handlers.
-    /// `Key` is the SHA-256 hex of the key, never the key itself.
-    pub(crate) fn fire_token_event(
-        &self,
-        event_type: EventType,
-        org: &str,
-        key_hash: &str,
-        head: String,
-    ) {
+    /// `Key` is the SHA-256 hex of the key, never the key itself; `OriginatingRequest` is empty,
+    /// as in Tyk (the admin request carries the secret, and the key in its path).
+    pub(crate) fn fire_token_event(&self, event_type: EventType, org: &str, key_hash: &str) {
         let meta = EventMeta::Token(TokenMeta {
             message: event_type.default_message().to_owned(),
-            originating_request: head,
+            originating_request: String::new(),
             org: org.to_owned(),
             key: key_hash.to_owned(),
         });
@@ -399,13 +463,83 @@ impl Gateway {
     }
 }
 
-fn origin<'a>(req: &'a Request<Body>, peer: IpAddr, key: &str) -> Origin<'a> {
-    Origin {
-        path: req.uri().path(),
-        origin: client_ip(req.headers(), peer),
-        key: key.to_owned(),
-        head: request_head(req),
+/// A presented key as events carry it by default, as Tyk's `obfuscateKey` writes keys in its
+/// logs: `****` and the last four characters, or `--` for a key of four characters or fewer.
+pub fn obfuscate_key(key: &str) -> String {
+    let mut tail: Vec<char> = key.chars().rev().take(5).collect();
+    if tail.len() <= 4 {
+        return "--".to_owned();
     }
+    tail.truncate(4);
+    let mut out = String::from("****");
+    out.extend(tail.into_iter().rev());
+    out
+}
+
+/// What replaces a credential in an event's `OriginatingRequest`, `Path` or `Origin`.
+pub const REDACTED: &str = "[redacted]";
+
+/// Request headers whose values never go into an event (besides an API's own key header).
+const CREDENTIAL_HEADERS: [HeaderName; 4] = [
+    HeaderName::from_static("x-tyk-authorization"),
+    header::AUTHORIZATION,
+    header::PROXY_AUTHORIZATION,
+    header::COOKIE,
+];
+
+/// `text` with every occurrence of `key` replaced by [`REDACTED`].
+fn scrub(text: &str, key: &str) -> String {
+    if key.is_empty() || !text.contains(key) {
+        return text.to_owned();
+    }
+    text.replace(key, REDACTED)
+}
+
+/// A query string with the value of every parameter that holds `key` (as sent or
+/// percent-decoded) replaced by [`REDACTED`].
+fn scrub_query(query: &str, key: &str) -> String {
+    if key.is_empty() {
+        return query.to_owned();
+    }
+    let mut out = String::with_capacity(query.len());
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if value.contains(key) || percent_decode(value).contains(key) {
+            out.push_str(name);
+            out.push('=');
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(pair);
+        }
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push(((hex(h).unwrap_or(0) << 4) | hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn strip_bearer(v: &str) -> &str {
@@ -430,24 +564,45 @@ pub fn client_ip(headers: &http::HeaderMap, peer: IpAddr) -> String {
         .unwrap_or_else(|| peer.to_string())
 }
 
-/// The base64 of the request head as HTTP/1.1 writes it (request line and headers; no body).
-pub fn request_head<B>(req: &Request<B>) -> String {
-    let mut head = Vec::with_capacity(256);
-    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    head.extend_from_slice(format!("{} {target} HTTP/1.1\r\n", req.method()).as_bytes());
+/// An event's `OriginatingRequest`: the base64 of the request head as HTTP/1.1 writes it
+/// (request line and headers; no body), through the one redactor every event uses. The values
+/// of `x-tyk-authorization`, `Authorization`, `Proxy-Authorization`, `Cookie` and `auth_header`
+/// (the API's own key header) become [`REDACTED`], as does every occurrence of `key` (the
+/// presented key, in a query parameter or anywhere else); the head is then cut to
+/// [`MAX_REQUEST_HEAD_BYTES`] before base64, ending in [`hookshot_event::TRUNCATED`] when cut.
+pub fn request_head<B>(req: &Request<B>, auth_header: Option<&HeaderName>, key: &str) -> String {
+    let mut head = String::with_capacity(256);
+    let path = req.uri().path();
+    let path = if path.is_empty() { "/" } else { path };
+    head.push_str(req.method().as_str());
+    head.push(' ');
+    head.push_str(path);
+    if let Some(query) = req.uri().query() {
+        head.push('?');
+        head.push_str(&scrub_query(query, key));
+    }
+    head.push_str(" HTTP/1.1\r\n");
     if !req.headers().contains_key(header::HOST)
         && let Some(authority) = req.uri().authority()
     {
-        head.extend_from_slice(format!("Host: {authority}\r\n").as_bytes());
+        head.push_str("Host: ");
+        head.push_str(authority.as_str());
+        head.push_str("\r\n");
     }
     for (name, value) in req.headers() {
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
+        head.push_str(name.as_str());
+        head.push_str(": ");
+        if CREDENTIAL_HEADERS.contains(name) || auth_header == Some(name) {
+            head.push_str(REDACTED);
+        } else {
+            head.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        head.push_str("\r\n");
     }
-    head.extend_from_slice(b"\r\n");
-    base64::engine::general_purpose::STANDARD.encode(head)
+    head.push_str("\r\n");
+    let head = scrub(&head, key);
+    base64::engine::general_purpose::STANDARD
+        .encode(truncate_bytes(head.as_bytes(), MAX_REQUEST_HEAD_BYTES))
 }
 
 fn set_quota_headers(headers: &mut http::HeaderMap, (max, q): (i64, QuotaState)) {
@@ -498,20 +653,77 @@ mod tests {
         assert_eq!(client_ip(&h, peer), "198.51.100.1");
     }
 
+    fn decoded_head<B>(req: &Request<B>, auth_header: Option<&HeaderName>, key: &str) -> String {
+        let head = base64::engine::general_purpose::STANDARD
+            .decode(request_head(req, auth_header, key))
+            .unwrap();
+        String::from_utf8(head).unwrap()
+    }
+
     #[test]
     fn request_head_is_base64_of_the_http1_head() {
         let req = Request::get("/orders/x?a=1")
             .header("host", "gw")
-            .header("authorization", "k")
+            .header("accept", "*/*")
             .body(())
             .unwrap();
-        let head = base64::engine::general_purpose::STANDARD
-            .decode(request_head(&req))
-            .unwrap();
         assert_eq!(
-            String::from_utf8(head).unwrap(),
-            "GET /orders/x?a=1 HTTP/1.1\r\nhost: gw\r\nauthorization: k\r\n\r\n"
+            decoded_head(&req, None, ""),
+            "GET /orders/x?a=1 HTTP/1.1\r\nhost: gw\r\naccept: */*\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn the_redactor_replaces_every_credential_header_and_the_key() {
+        let key = "k3y/with+plus";
+        let req = Request::get(format!(
+            "/orders/{key}?api_key=k3y%2Fwith%2Bplus&x=1&raw={key}"
+        ))
+        .header("host", "gw")
+        .header("Authorization", "Bearer other-credential")
+        .header("Proxy-Authorization", "Basic cHJveHk6cGFzcw==")
+        .header("Cookie", "session=cookie-credential")
+        .header("X-Tyk-Authorization", "the-admin-secret")
+        .header("X-Api-Key", key)
+        .header("X-Echo", format!("says {key}"))
+        .body(())
+        .unwrap();
+        let auth = HeaderName::from_static("x-api-key");
+        let head = decoded_head(&req, Some(&auth), key);
+        assert_eq!(
+            head,
+            "GET /orders/[redacted]?api_key=[redacted]&x=1&raw=[redacted] HTTP/1.1\r\n\
+             host: gw\r\n\
+             authorization: [redacted]\r\n\
+             proxy-authorization: [redacted]\r\n\
+             cookie: [redacted]\r\n\
+             x-tyk-authorization: [redacted]\r\n\
+             x-api-key: [redacted]\r\n\
+             x-echo: says [redacted]\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn the_request_head_is_capped_before_base64() {
+        let req = Request::get("/x")
+            .header("x-big", "b".repeat(300 * 1024))
+            .header("authorization", "a".repeat(300 * 1024))
+            .body(())
+            .unwrap();
+        let head = decoded_head(&req, None, &"a".repeat(300 * 1024));
+        assert_eq!(head.len(), MAX_REQUEST_HEAD_BYTES);
+        assert!(head.starts_with("GET /x HTTP/1.1\r\nx-big: bbbb"));
+        assert!(head.ends_with(hookshot_event::TRUNCATED));
+        assert!(request_head(&req, None, "").len() <= MAX_REQUEST_HEAD_BYTES.div_ceil(3) * 4);
+    }
+
+    #[test]
+    fn keys_are_obfuscated_as_tyk_logs_them() {
+        assert_eq!(obfuscate_key("acme0123456789abcdef"), "****cdef");
+        assert_eq!(obfuscate_key("abcde"), "****bcde");
+        assert_eq!(obfuscate_key("abcd"), "--");
+        assert_eq!(obfuscate_key(""), "--");
+        assert_eq!(obfuscate_key("clé-éèàü"), "****éèàü");
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub struct Config {
     /// The port for proxied APIs and the gateway's own endpoints (`/hello`, `/tyk/...`, `/metrics`).
     pub listen_port: u16,
     /// The secret the keys API and `/tyk/reload` require in `x-tyk-authorization`.
-    /// Overridden by `HOOKSHOT_SECRET` (or Tyk's `TYK_GW_SECRET`). Empty refuses every admin call.
+    /// Overridden by `HOOKSHOT_SECRET` (or Tyk's `TYK_GW_SECRET`). Empty refuses every admin call;
+    /// otherwise at least [`MIN_SECRET_CHARS`] characters unless the listener is loopback-only
+    /// ([`check_admin_secret`]).
     pub secret: String,
     /// The folder where webhook templates named by relative paths are found;
     /// empty means the shipped templates embedded in the binary.
@@ -186,6 +188,13 @@ pub enum LogFormat {
 pub struct HookshotConfig {
     /// How many events may wait for delivery; beyond it new events are dropped and counted.
     pub queue_capacity: usize,
+    /// How many webhook retries may wait for their backoff at once (absent: `queue_capacity`);
+    /// beyond it a retry is not made and its event counts as failed (`retry_overflow`).
+    pub max_waiting_retries: Option<usize>,
+    /// Estimated bytes of webhook events held for delivery and of the requests of waiting retries
+    /// (default 64 MiB, at least [`MIN_QUEUED_BYTES`]); an event beyond it is dropped and counted,
+    /// a retry beyond it is not made.
+    pub max_queued_bytes: usize,
     /// How many webhook deliveries run at once.
     pub concurrency: usize,
     /// Seconds SIGTERM waits for queued webhooks to be delivered before the process exits.
@@ -201,12 +210,18 @@ pub struct HookshotConfig {
     pub fail_open: bool,
     /// `text` or `json` log lines (the `--log-format` flag overrides it).
     pub log_format: LogFormat,
+    /// Whether key events (AuthFailure, KeyExpired, RatelimitExceeded, QuotaExceeded) carry the
+    /// presented key in `Meta.Key` as it came, as Tyk's do; by default (`false`) it is
+    /// obfuscated as Tyk's logs write keys: `****` and its last four characters.
+    pub send_keys_in_clear: bool,
 }
 
 impl Default for HookshotConfig {
     fn default() -> Self {
         HookshotConfig {
             queue_capacity: 10_000,
+            max_waiting_retries: None,
+            max_queued_bytes: 64 * 1024 * 1024,
             concurrency: 64,
             shutdown_grace_secs: 10,
             connect_timeout_secs: 5,
@@ -214,6 +229,7 @@ impl Default for HookshotConfig {
             extra_ca_file: String::new(),
             fail_open: true,
             log_format: LogFormat::Text,
+            send_keys_in_clear: false,
         }
     }
 }
@@ -276,6 +292,7 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigErrors> {
         .unwrap_or_else(|| PathBuf::from("."));
     let mut loaded = parse(&text, &name, Some(base))?;
     apply_env(&mut loaded.config, |k| std::env::var(k).ok());
+    check_admin_secret(&loaded.config, &name)?;
     Ok(loaded)
 }
 
@@ -453,6 +470,9 @@ fn validate_durations(config: &Config, at: &dyn Fn(&str) -> Location, errors: &m
     }
 }
 
+/// The smallest `hookshot.max_queued_bytes`: room for a few of the largest events.
+pub const MIN_QUEUED_BYTES: usize = 1024 * 1024;
+
 fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
     let at = |field: &str| Location::file(name).field(field);
     validate_durations(config, &at, errors);
@@ -468,6 +488,20 @@ fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
                 "expected a whole number, 1 or more",
             ));
         }
+    }
+    if h.max_waiting_retries == Some(0) {
+        errors.push(ConfigError::new(
+            at("hookshot.max_waiting_retries"),
+            "found the number 0",
+            "expected a whole number, 1 or more (or no field: as many as queue_capacity)",
+        ));
+    }
+    if h.max_queued_bytes < MIN_QUEUED_BYTES {
+        errors.push(ConfigError::new(
+            at("hookshot.max_queued_bytes"),
+            format!("found the number {}", h.max_queued_bytes),
+            format!("expected a number of bytes, at least {MIN_QUEUED_BYTES} (1 MiB)"),
+        ));
     }
     // The dispatcher keeps twice this many workers.
     if h.concurrency > MAX_CONCURRENCY {
@@ -500,6 +534,51 @@ fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
             ));
         }
     }
+}
+
+/// The shortest admin `secret` accepted on a listener that is not loopback-only.
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// Whether the admin API (`/tyk/...`) is reachable only from this machine: its listener is bound
+/// to a loopback address (`127.0.0.0/8`, `::1`, `localhost`).
+pub fn admin_listener_is_loopback(config: &Config) -> bool {
+    let host = config.listen_address.trim();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a `secret` (after the environment overrides) shorter than [`MIN_SECRET_CHARS`] when
+/// the admin API is reachable from other machines. An empty secret is accepted: it turns the
+/// admin API off.
+pub fn check_admin_secret(config: &Config, name: &str) -> Result<(), ConfigErrors> {
+    let chars = config.secret.chars().count();
+    if chars == 0 || chars >= MIN_SECRET_CHARS || admin_listener_is_loopback(config) {
+        return Ok(());
+    }
+    let address = if config.listen_address.is_empty() {
+        "every interface (listen_address is empty)".to_owned()
+    } else {
+        format!("listen_address {:?}", config.listen_address)
+    };
+    Err(ConfigError::new(
+        Location::file(name).field("secret"),
+        format!(
+            "found a secret of {chars} characters (from the file, or HOOKSHOT_SECRET / \
+             TYK_GW_SECRET), and the admin API listens on {address}, which is not loopback-only"
+        ),
+        format!(
+            "expected a secret of at least {MIN_SECRET_CHARS} characters, an empty secret (the \
+             admin API refuses every call), or a loopback listen_address (127.0.0.1, ::1 or \
+             localhost)"
+        ),
+    )
+    .into())
 }
 
 /// Applies `HOOKSHOT_SECRET` / `TYK_GW_SECRET` and `HOOKSHOT_REDIS_PASSWORD` /
@@ -630,6 +709,30 @@ mod tests {
     }
 
     #[test]
+    fn webhook_memory_bounds_have_floors() {
+        let loaded = parse(r#"{"hookshot": {"queue_capacity": 50}}"#, "gw.conf", None).unwrap();
+        assert_eq!(loaded.config.hookshot.max_waiting_retries, None);
+        assert_eq!(loaded.config.hookshot.max_queued_bytes, 64 * 1024 * 1024);
+        assert!(
+            messages(r#"{"hookshot": {"max_waiting_retries": 1, "max_queued_bytes": 1048576}}"#)
+                .is_empty()
+        );
+        assert_eq!(
+            messages(r#"{"hookshot": {"max_waiting_retries": 0, "max_queued_bytes": 1000}}"#),
+            [
+                "gw.conf, field `hookshot.max_waiting_retries`: found the number 0; expected a whole number, 1 or more (or no field: as many as queue_capacity)",
+                "gw.conf, field `hookshot.max_queued_bytes`: found the number 1000; expected a number of bytes, at least 1048576 (1 MiB)",
+            ]
+        );
+        assert_eq!(
+            messages(r#"{"hookshot": {"max_waiting_retries": -1}}"#),
+            [
+                "gw.conf, field `hookshot.max_waiting_retries`: found the number -1; expected a whole number, 0 or more"
+            ]
+        );
+    }
+
+    #[test]
     fn concurrency_has_a_ceiling() {
         assert!(messages(r#"{"hookshot": {"concurrency": 10000}}"#).is_empty());
         let errors = messages(r#"{"hookshot": {"concurrency": 10001}}"#);
@@ -703,5 +806,46 @@ mod tests {
         let loaded = parse(EXAMPLE_CONF, EXAMPLE_CONF_NAME, None).unwrap();
         assert!(!loaded.global_handlers.is_empty());
         assert!(!loaded.config.secret.is_empty());
+        check_admin_secret(&loaded.config, EXAMPLE_CONF_NAME).unwrap();
+        assert!(admin_listener_is_loopback(&loaded.config));
+        assert!(loaded.config.secret.chars().count() >= MIN_SECRET_CHARS);
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_unless_the_listener_is_loopback() {
+        let conf = |address: &str, secret: &str| Config {
+            listen_address: address.into(),
+            secret: secret.into(),
+            ..Config::default()
+        };
+        for address in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+        ] {
+            assert!(admin_listener_is_loopback(&conf(address, "")), "{address}");
+            check_admin_secret(&conf(address, "short"), "gw.conf").unwrap();
+        }
+        for address in ["", "0.0.0.0", "::", "10.0.0.1", "example.com"] {
+            assert!(!admin_listener_is_loopback(&conf(address, "")), "{address}");
+            check_admin_secret(&conf(address, ""), "gw.conf").unwrap();
+            check_admin_secret(&conf(address, "sixteen-chars-ok"), "gw.conf").unwrap();
+        }
+        let errors = check_admin_secret(&conf("0.0.0.0", "e2e-secret"), "gw.conf").unwrap_err();
+        let message = errors.to_string();
+        assert_eq!(
+            message,
+            "gw.conf, field `secret`: found a secret of 10 characters (from the file, or \
+             HOOKSHOT_SECRET / TYK_GW_SECRET), and the admin API listens on listen_address \
+             \"0.0.0.0\", which is not loopback-only; expected a secret of at least 16 characters, \
+             an empty secret (the admin API refuses every call), or a loopback listen_address \
+             (127.0.0.1, ::1 or localhost)"
+        );
+        assert!(!message.contains("e2e-secret"));
+        // Counted in characters, not bytes.
+        assert!(check_admin_secret(&conf("", "ééééééééé"), "gw.conf").is_err());
     }
 }

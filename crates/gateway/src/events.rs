@@ -38,6 +38,8 @@ impl Events {
         let dispatcher = Dispatcher::start(
             DispatcherConfig {
                 queue_capacity: h.queue_capacity,
+                max_waiting_retries: h.max_waiting_retries.unwrap_or(h.queue_capacity),
+                max_queued_bytes: h.max_queued_bytes,
                 concurrency: h.concurrency,
                 shutdown_grace: Duration::from_secs(h.shutdown_grace_secs),
             },
@@ -165,6 +167,11 @@ pub fn transport(loaded: &LoadedConfig) -> Result<Arc<dyn Transport>, ConfigErro
 
 /// The webhook engine's routes for a configuration's global handlers and the handlers of `apis`;
 /// every handler or template that cannot be built is reported.
+///
+/// Each handler is labelled in logs and `/metrics` by its `id`, else its `name`, else
+/// `METHOD scheme://host[:port]` (never user-info, path or query: a webhook's path is often its
+/// secret). Handlers of one API and event whose labels would be the same get ` #2`, ` #3`, ... in
+/// the order configured, so that each keeps series of its own.
 pub fn routes(
     loaded: &LoadedConfig,
     apis: &ApiSet,
@@ -176,17 +183,34 @@ pub fn routes(
     let mut add = |handlers: &EventHandlers, at: Location, api: Option<&str>| {
         let mut index: std::collections::BTreeMap<&hookshot_event::EventType, usize> =
             Default::default();
+        let mut labels: std::collections::HashMap<(&hookshot_event::EventType, String), usize> =
+            Default::default();
         for (event, handler) in handlers.iter() {
             let i = index.entry(event).or_default();
             let here = at.clone().event(event.as_str()).handler(*i);
             *i += 1;
+            let label = match handler {
+                HandlerConfig::Log(log) => format!("log:{}", log.prefix),
+                HandlerConfig::Webhook(config) => config.label(),
+            };
+            let seen = labels.entry((event, label.clone())).or_default();
+            *seen += 1;
+            let label = match *seen {
+                1 => label,
+                n => format!("{label} #{n}"),
+            };
             let built: Result<Arc<dyn hookshot_webhook::EventHandler>, ConfigError> = match handler
             {
-                HandlerConfig::Log(log) => Ok(Arc::new(LogHandler::new(log.prefix.clone()))),
-                HandlerConfig::Webhook(config) => {
-                    renderer(loaded, config.template_path.as_deref(), event, &here).and_then(|r| {
+                HandlerConfig::Log(log) => Ok(Arc::new(
+                    LogHandler::new(log.prefix.clone()).with_label(label),
+                )),
+                HandlerConfig::Webhook(config) => webhook_renderer(loaded, config, event, &here)
+                    .and_then(|r| {
                         WebhookHandler::new(config.clone(), r, store.clone(), transport.clone())
-                            .map(|h| Arc::new(h) as Arc<dyn hookshot_webhook::EventHandler>)
+                            .map(|h| {
+                                Arc::new(h.with_label(label))
+                                    as Arc<dyn hookshot_webhook::EventHandler>
+                            })
                             .map_err(|e| {
                                 ConfigError::new(
                                     here.clone(),
@@ -194,8 +218,7 @@ pub fn routes(
                                     "expected a valid webhook handler",
                                 )
                             })
-                    })
-                }
+                    }),
             };
             match built {
                 Ok(h) => match api {
@@ -224,13 +247,15 @@ pub fn routes(
 /// The renderer for a handler's `template_path` (`None`: the shipped default template); it also
 /// gives the requests' `Content-Type` (JSON for the default and `.json` templates). A relative path is looked up beside the configuration file, then in
 /// `template_path`, then among the shipped templates; the template is linted against the event it
-/// is attached to, so a template that cannot render it stops the start.
-fn renderer(
+/// is attached to, so a template that cannot render it stops the start. A liquid template whose
+/// handler's `header_map` declares a JSON `Content-Type` escapes its values as JSON.
+fn webhook_renderer(
     loaded: &LoadedConfig,
-    template_path: Option<&str>,
+    config: &hookshot_event::WebhookConfig,
     event: &hookshot_event::EventType,
     at: &Location,
 ) -> Result<Arc<dyn Renderer>, ConfigError> {
+    let template_path = config.template_path.as_deref();
     let bad = |found: String, expected: &str| {
         ConfigError::new(
             at.clone().field("handler_meta.template_path"),
@@ -262,6 +287,18 @@ fn renderer(
             })?
         }
     };
+    let template = match declared_json(&config.header_map) {
+        Some(content_type) => template.for_json_body().map_err(|e| {
+            ConfigError::new(
+                at.clone().field("handler_meta.header_map"),
+                format!(
+                    "found Content-Type {content_type:?}, so the template's values are escaped as JSON, and then it cannot be used ({e})"
+                ),
+                "expected a template that can be escaped as JSON, or another Content-Type",
+            )
+        })?,
+        None => template,
+    };
     if let Some(problem) = lint(&template, std::slice::from_ref(event))
         .into_iter()
         .next()
@@ -272,4 +309,22 @@ fn renderer(
         ));
     }
     Ok(Arc::new(template))
+}
+
+/// The `Content-Type` a handler's `header_map` sets, when it is JSON (`application/json` or a
+/// `+json` type, parameters aside).
+fn declared_json(header_map: &std::collections::BTreeMap<String, String>) -> Option<&str> {
+    header_map
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.as_str())
+        .find(|value| {
+            let media = value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            media == "application/json" || media.ends_with("+json")
+        })
 }

@@ -143,12 +143,37 @@ pub fn render_dispatcher(m: &hookshot_webhook::DispatcherMetrics, out: &mut Stri
     );
     let _ = writeln!(
         out,
+        "# HELP hookshot_webhook_waiting_retries Webhook retries waiting for their backoff.\n# TYPE hookshot_webhook_waiting_retries gauge\nhookshot_webhook_waiting_retries {}",
+        m.waiting_retries
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_max_waiting_retries The most webhook retries that may wait at once.\n# TYPE hookshot_webhook_max_waiting_retries gauge\nhookshot_webhook_max_waiting_retries {}",
+        m.max_waiting_retries
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_queued_bytes Estimated bytes of webhook events held and of waiting retries' requests.\n# TYPE hookshot_webhook_queued_bytes gauge\nhookshot_webhook_queued_bytes {}",
+        m.queued_bytes
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_max_queued_bytes The byte budget of hookshot_webhook_queued_bytes.\n# TYPE hookshot_webhook_max_queued_bytes gauge\nhookshot_webhook_max_queued_bytes {}",
+        m.max_queued_bytes
+    );
+    let _ = writeln!(
+        out,
+        "# HELP hookshot_webhook_dropped_over_budget_total Webhook jobs dropped because their event would pass the byte budget (also in dropped_total).\n# TYPE hookshot_webhook_dropped_over_budget_total counter\nhookshot_webhook_dropped_over_budget_total {}",
+        m.dropped_over_budget
+    );
+    let _ = writeln!(
+        out,
         "# HELP hookshot_webhook_outstanding Webhook jobs queued, running or waiting to retry.\n# TYPE hookshot_webhook_outstanding gauge\nhookshot_webhook_outstanding {}",
         m.outstanding
     );
     let _ = writeln!(
         out,
-        "# HELP hookshot_webhook_dropped_total Webhook jobs dropped (queue full or shutting down).\n# TYPE hookshot_webhook_dropped_total counter\nhookshot_webhook_dropped_total {}",
+        "# HELP hookshot_webhook_dropped_total Webhook jobs dropped (queue full, byte budget spent or shutting down).\n# TYPE hookshot_webhook_dropped_total counter\nhookshot_webhook_dropped_total {}",
         m.dropped
     );
     type Counter = (

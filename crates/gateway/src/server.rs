@@ -187,6 +187,7 @@ impl Signals {
 /// Builds the gateway of `loaded` and binds its listener; configuration mistakes (in the
 /// configuration, API definitions, handlers or templates) are all reported together.
 pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
+    crate::config::check_admin_secret(&loaded.config, &loaded.name)?;
     let apis = load_apis(loaded)?;
     let Stores {
         keys,
@@ -211,6 +212,7 @@ pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
             .then(|| Duration::from_secs(loaded.config.proxy_default_timeout)),
         upstream_tls,
         storage_name: storage_name.to_owned(),
+        send_keys_in_clear: loaded.config.hookshot.send_keys_in_clear,
         storage_deadline: Duration::from_millis(loaded.config.storage.request_deadline_ms),
     })
     .with_reloader(Box::new(move || load_apis(&reload_conf)))

@@ -2,10 +2,15 @@
 //! APIs it may call. Unknown fields are kept as they came, so a Tyk session round-trips.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hookshot_event::{ConfigError, Location};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use crate::store::{MAX_PERIOD_SECS, rate_window};
 
 /// A key's session.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -17,19 +22,28 @@ pub struct Session {
     pub expires: i64,
     /// Whether the key is switched off (treated as expired).
     pub is_inactive: bool,
-    /// Requests allowed per `per` seconds; 0 means no rate limit.
+    /// Requests allowed per `per` seconds, up to [`MAX_RATE`](crate::store::MAX_RATE); 0 or -1 means no rate limit.
     pub rate: f64,
-    /// The rate window, in seconds.
+    /// The rate window, in seconds, up to [`MAX_PERIOD_SECS`]; 0 or -1 means no rate limit.
     pub per: f64,
     /// Requests allowed per quota period; -1 (or 0) means unlimited.
     pub quota_max: i64,
-    /// The quota period, in seconds; 0 (or less): the quota never renews.
+    /// The quota period, in seconds, up to [`MAX_PERIOD_SECS`]; 0 or -1: the quota never renews.
     pub quota_renewal_rate: i64,
     /// The APIs the key may call, by `api_id`; empty means every API (as in Tyk).
     pub access_rights: BTreeMap<String, AccessDefinition>,
     /// Every other field, kept unchanged.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A session's limits as the gateway applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `limit` requests per rolling `window`; `None`: no rate limit.
+    pub rate: Option<(u64, Duration)>,
+    /// `max` requests per `renewal_secs` seconds (0: never renews); `None`: no quota.
+    pub quota: Option<(i64, i64)>,
 }
 
 /// One entry of `access_rights`.
@@ -90,7 +104,39 @@ impl Session {
         if let Some(e) = errors.iter().next() {
             return Err(format!("{}: {}; {}", e.location, e.found, e.expected));
         }
-        serde_json::from_value(doc).map_err(|e| format!("the session does not parse ({e})"))
+        let session: Session =
+            serde_json::from_value(doc).map_err(|e| format!("the session does not parse ({e})"))?;
+        session.limits().map_err(|e| e.to_string())?;
+        Ok(session)
+    }
+
+    /// The rate and quota the gateway applies for this session, or the first field holding a
+    /// value it cannot apply (see [`rate_window`]; `quota_max` below -1, `quota_renewal_rate`
+    /// below -1 or above [`MAX_PERIOD_SECS`]). The keys API refuses such a session; one already
+    /// stored (by hand, or by another gateway) is answered as a configuration error.
+    pub fn limits(&self) -> Result<Limits, ConfigError> {
+        let rate = rate_window(self.rate, self.per)?;
+        let at = |f: &str| Location::default().field(f);
+        if self.quota_max < -1 {
+            return Err(ConfigError::new(
+                at("quota_max"),
+                format!("found the number {}", self.quota_max),
+                "expected requests per quota period, 0 or more, or -1 for no quota",
+            ));
+        }
+        if !(-1..=MAX_PERIOD_SECS).contains(&self.quota_renewal_rate) {
+            return Err(ConfigError::new(
+                at("quota_renewal_rate"),
+                format!("found the number {}", self.quota_renewal_rate),
+                format!(
+                    "expected a quota period in seconds from 0 to {MAX_PERIOD_SECS} (ten years), \
+                     or 0 or -1 for a quota that never renews"
+                ),
+            ));
+        }
+        let quota =
+            (self.quota_max > 0).then_some((self.quota_max, self.quota_renewal_rate.max(0)));
+        Ok(Limits { rate, quota })
     }
 
     /// Whether the key has expired or is inactive at `now` (unix seconds).
@@ -164,6 +210,60 @@ mod tests {
             let err = Session::from_body(body).unwrap_err();
             assert!(err.contains(want), "{err} does not contain {want}");
         }
+    }
+
+    #[test]
+    fn absurd_limits_are_refused_naming_field_value_and_what_is_accepted() {
+        let cases: [(&[u8], &str); 6] = [
+            (
+                br#"{"rate": 1, "per": 1e20}"#,
+                "field `per`: found the number 1e20; expected a window in seconds from 0 to 315360000 (ten years), or 0 or -1 for no rate limit",
+            ),
+            (
+                br#"{"rate": -3, "per": 1}"#,
+                "field `rate`: found the number -3.0",
+            ),
+            (br#"{"rate": 1e300, "per": 1}"#, "field `rate`"),
+            (
+                br#"{"quota_max": -2}"#,
+                "field `quota_max`: found the number -2; expected",
+            ),
+            (
+                br#"{"quota_max": 10, "quota_renewal_rate": 9223372036854775807}"#,
+                "field `quota_renewal_rate`: found the number 9223372036854775807; expected a quota period in seconds from 0 to 315360000",
+            ),
+            (
+                br#"{"quota_renewal_rate": -5}"#,
+                "field `quota_renewal_rate`",
+            ),
+        ];
+        for (body, want) in cases {
+            let err = Session::from_body(body).unwrap_err();
+            assert!(err.contains(want), "{err} does not contain {want}");
+        }
+        // Tyk's -1 for "no limit" and ordinary values pass.
+        let s = Session::from_body(
+            br#"{"rate": -1, "per": -1, "quota_max": -1, "quota_renewal_rate": -1}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.limits().unwrap(),
+            Limits {
+                rate: None,
+                quota: None
+            }
+        );
+        let s = Session::from_body(
+            br#"{"rate": 10, "per": 60, "quota_max": 5, "quota_renewal_rate": 3600}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            s.limits().unwrap(),
+            Limits {
+                rate: Some((10, Duration::from_secs(60))),
+                quota: Some((5, 3600))
+            }
+        );
     }
 
     #[test]

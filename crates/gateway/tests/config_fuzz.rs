@@ -279,6 +279,9 @@ const STORAGE: &[&str] = &[
 ];
 const HOOKSHOT: &[&str] = &[
     "queue_capacity",
+    "max_waiting_retries",
+    "max_queued_bytes",
+    "send_keys_in_clear",
     "concurrency",
     "shutdown_grace_secs",
     "connect_timeout_secs",

@@ -101,6 +101,7 @@ fn gateway<S: KeyStore + LimitStore + 'static>(store: Arc<S>, upstream: &str) ->
         upstream_timeout: None,
         upstream_tls: hookshot_transport::tls_client_config(None).unwrap(),
         storage_name: "test".into(),
+        send_keys_in_clear: false,
         storage_deadline: DEADLINE,
     })
 }

@@ -12,14 +12,17 @@ pub enum Escaping {
     /// and for the default template.
     Json,
     /// HTML/XML entities (`&#34;`, `&#39;`, `&amp;`, `&lt;`, `&gt;`, `&#43;`, as Go's
-    /// `html/template` writes them). For names ending in `.xml`, `.html` or `.htm`.
+    /// `html/template` writes them). For names ending in `.xml`, `.html` or `.htm`, and for every
+    /// Go-syntax template that is not JSON: Tyk renders those with `html/template`, and Hookshot
+    /// renders the same bytes (see [`Template::parse_with`](crate::Template::parse_with)).
     Markup,
-    /// No escaping. For every other name.
+    /// No escaping. For liquid templates of every other name; a Go-syntax template is never raw.
     Raw,
 }
 
 impl Escaping {
-    /// The escaping for a template at `path` (case-insensitive extension).
+    /// The escaping for a template at `path` (case-insensitive extension); a Go-syntax template
+    /// given [`Escaping::Raw`] gets [`Escaping::Markup`].
     pub fn for_path(path: impl AsRef<Path>) -> Escaping {
         let ext = path
             .as_ref()

@@ -183,3 +183,76 @@ fn write_scalar(out: &mut String, s: ScalarCow<'_>) {
         out.push_str(&json_string(s.to_kstr().as_str()));
     }
 }
+
+/// The name of the filter Hookshot puts in front of a liquid range whose bounds are not both
+/// integer literals: `{% assign __hookshot_range_0 = stop | __hookshot_range_stop: start %}`.
+pub(crate) const RANGE_STOP: &str = "__hookshot_range_stop";
+
+/// Checks a range's bounds before the liquid crate builds it (it allocates every element first):
+/// the stop bound, unchanged when the range has at most [`crate::MAX_RANGE_ELEMENTS`] elements,
+/// else an error naming the range. Bounds that are not whole numbers pass unchanged, for the liquid
+/// crate to report.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RangeStopFilter;
+
+/// [`RangeStopFilter`] with its start bound.
+#[derive(Debug)]
+struct RangeStop {
+    start: liquid_core::Expression,
+}
+
+impl FilterReflection for RangeStopFilter {
+    fn name(&self) -> &str {
+        RANGE_STOP
+    }
+    fn description(&self) -> &str {
+        "Checks the size of a range before it is built (added by Hookshot)."
+    }
+    fn positional_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+}
+
+impl ParseFilter for RangeStopFilter {
+    fn parse(&self, mut arguments: FilterArguments<'_>) -> LiquidResult<Box<dyn Filter>> {
+        let (Some(start), None, None) = (
+            arguments.positional.next(),
+            arguments.positional.next(),
+            arguments.keyword.next(),
+        ) else {
+            return Err(liquid_core::Error::with_msg(format!(
+                "the `{RANGE_STOP}` filter takes the range's start"
+            )));
+        };
+        Ok(Box::new(RangeStop { start }))
+    }
+    fn reflection(&self) -> &dyn FilterReflection {
+        self
+    }
+}
+
+impl fmt::Display for RangeStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{RANGE_STOP}: {}", self.start)
+    }
+}
+
+impl Filter for RangeStop {
+    fn evaluate(&self, input: &dyn ValueView, runtime: &dyn Runtime) -> LiquidResult<Value> {
+        let start = self.start.evaluate(runtime)?;
+        let whole = |v: &dyn ValueView| v.as_scalar().and_then(|s| s.to_integer());
+        if let (Some(start), Some(stop)) = (whole(start.as_view()), whole(input)) {
+            let elements = i128::from(stop) - i128::from(start) + 1;
+            if elements > crate::MAX_RANGE_ELEMENTS as i128 {
+                return Err(liquid_core::Error::with_msg(format!(
+                    "the range ({start}..{stop}) has {elements} elements, more than the {} a range may have",
+                    crate::MAX_RANGE_ELEMENTS
+                )));
+            }
+        }
+        Ok(input.to_value())
+    }
+}

@@ -8,7 +8,13 @@
 //! Everything else is refused with its position, never rendered differently from Go.
 
 use crate::data::Key;
+use crate::html;
 use crate::program::{Dialect, Expr, Func, Lit, Node, Program};
+
+/// How deep a template may nest: open blocks (`{{if}}` in Go syntax, block tags in liquid) plus,
+/// in a Go action, parentheses and pipes. Deeper templates are refused at load, so that neither
+/// parsing nor rendering recurses without bound.
+pub const MAX_NESTING: usize = 100;
 
 /// Why a Go-syntax template was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +29,18 @@ pub(crate) enum GoError {
     },
 }
 
-fn syntax(at: usize, message: impl Into<String>) -> GoError {
+pub(crate) fn syntax(at: usize, message: impl Into<String>) -> GoError {
     GoError::Syntax {
         at,
         message: message.into(),
     }
 }
 
-fn unsupported(at: usize, construct: impl Into<String>, hint: impl Into<String>) -> GoError {
+pub(crate) fn unsupported(
+    at: usize,
+    construct: impl Into<String>,
+    hint: impl Into<String>,
+) -> GoError {
     GoError::Unsupported {
         at,
         construct: construct.into(),
@@ -68,11 +78,14 @@ enum Tok {
 
 #[derive(Debug)]
 enum Item {
-    Text(String),
+    /// Text, and its offset in the source.
+    Text(String, usize),
     /// The tokens of one action, with their offsets; `at` is the offset of `{{`.
     Action {
         at: usize,
         toks: Vec<(Tok, usize)>,
+        /// How deep its expression nests (parentheses plus pipes), and where it is deepest.
+        depth: (usize, usize),
     },
 }
 
@@ -91,7 +104,7 @@ fn lex(src: &str) -> Result<Vec<Item>, GoError> {
         }
         let Some(open) = next else {
             if !text.is_empty() {
-                items.push(Item::Text(text.to_owned()));
+                items.push(Item::Text(text.to_owned(), offset_in(src, text)));
             }
             return Ok(items);
         };
@@ -100,7 +113,7 @@ fn lex(src: &str) -> Result<Vec<Item>, GoError> {
             text = text.trim_end_matches(GO_SPACE);
         }
         if !text.is_empty() {
-            items.push(Item::Text(text.to_owned()));
+            items.push(Item::Text(text.to_owned(), offset_in(src, text)));
         }
         let mut i = open + 2 + if left_trim { 2 } else { 0 };
         // A right delimiter at `i`: Some(trim) and the offset after it.
@@ -127,6 +140,8 @@ fn lex(src: &str) -> Result<Vec<Item>, GoError> {
         }
         let mut toks = Vec::new();
         let mut depth = 0i32;
+        let mut pipes = 0usize;
+        let mut deepest = (0usize, open);
         loop {
             if let Some((trim, end)) = right_delim(i) {
                 if depth > 0 {
@@ -147,6 +162,7 @@ fn lex(src: &str) -> Result<Vec<Item>, GoError> {
                 }
                 b'|' => {
                     toks.push((Tok::Pipe, start));
+                    pipes += 1;
                     i += 1;
                 }
                 b'(' => {
@@ -249,9 +265,28 @@ fn lex(src: &str) -> Result<Vec<Item>, GoError> {
                     }
                 }
             }
+            let d = usize::try_from(depth).unwrap_or(0) + pipes;
+            if d > deepest.0 {
+                // Where it first goes beyond the limit, else where it is deepest.
+                let at = if deepest.0 > MAX_NESTING {
+                    deepest.1
+                } else {
+                    start
+                };
+                deepest = (d, at);
+            }
         }
-        items.push(Item::Action { at: open, toks });
+        items.push(Item::Action {
+            at: open,
+            toks,
+            depth: deepest,
+        });
     }
+}
+
+/// The offset of `part`, a slice of `src`, in `src`.
+fn offset_in(src: &str, part: &str) -> usize {
+    part.as_ptr() as usize - src.as_ptr() as usize
 }
 
 /// The end of an identifier (letters, digits, `_`) starting at `i`.
@@ -586,9 +621,22 @@ struct Open {
     body: Vec<Node>,
 }
 
-/// Compiles a Go-syntax template.
-pub(crate) fn compile(src: &str) -> Result<Program, GoError> {
+/// The error for nesting deeper than [`MAX_NESTING`] at `at`.
+pub(crate) fn too_deep(at: usize) -> GoError {
+    unsupported(
+        at,
+        format!("nesting deeper than {MAX_NESTING} levels"),
+        format!(
+            "a template nests at most {MAX_NESTING} levels deep (open blocks, and in an action its parentheses and pipes); flatten it, for example with `else if`"
+        ),
+    )
+}
+
+/// Compiles a Go-syntax template. With `html`, the template's text and actions are checked and
+/// rewritten as Go's `html/template` treats them in HTML text (see [`html`]).
+pub(crate) fn compile(src: &str, html: bool) -> Result<Program, GoError> {
     let items = lex(src)?;
+    let mut state = html::State::Text;
     let mut root: Vec<Node> = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
     fn body<'a>(root: &'a mut Vec<Node>, stack: &'a mut [Open]) -> &'a mut Vec<Node> {
@@ -599,11 +647,28 @@ pub(crate) fn compile(src: &str) -> Result<Program, GoError> {
     }
     for item in items {
         let (at, toks) = match item {
-            Item::Text(t) => {
+            Item::Text(t, text_at) => {
+                let t = if html {
+                    html::text(&mut state, &t, text_at)?
+                } else {
+                    t
+                };
                 body(&mut root, &mut stack).push(Node::Text(t.into()));
                 continue;
             }
-            Item::Action { at, toks } => (at, toks),
+            Item::Action {
+                at,
+                toks,
+                depth: (depth, deepest_at),
+            } => {
+                if html && state != html::State::Text {
+                    return Err(html::action_outside_text(state, at));
+                }
+                if stack.len() + depth > MAX_NESTING {
+                    return Err(too_deep(deepest_at));
+                }
+                (at, toks)
+            }
         };
         let mut c = Cursor {
             toks: &toks,
@@ -625,6 +690,9 @@ pub(crate) fn compile(src: &str) -> Result<Program, GoError> {
         }
         match keyword {
             Some(("if", _)) => {
+                if stack.len() + 1 > MAX_NESTING {
+                    return Err(too_deep(at));
+                }
                 c.i += 1;
                 let cond = c.pipeline()?;
                 c.expect_end()?;
@@ -704,6 +772,9 @@ pub(crate) fn compile(src: &str) -> Result<Program, GoError> {
     }
     if let Some(open) = stack.last() {
         return Err(syntax(open.at, "unclosed {{if}}: missing {{end}}"));
+    }
+    if html && state != html::State::Text {
+        return Err(html::ends_outside_text(state, src.len()));
     }
     Ok(Program {
         nodes: Node::merge_text(root),

@@ -222,6 +222,8 @@ pub(crate) enum Stop {
     Defer,
     /// The template cannot be rendered for this event.
     Error { at: usize, message: String },
+    /// The body grew beyond [`crate::MAX_BODY_BYTES`].
+    TooLarge,
 }
 
 fn error(at: usize, message: impl Into<String>) -> Stop {
@@ -246,6 +248,7 @@ impl Program {
             event,
             escaping,
             dialect: self.dialect,
+            limit: out.len().saturating_add(crate::MAX_BODY_BYTES),
         };
         r.nodes(&self.nodes, out)
     }
@@ -255,6 +258,8 @@ struct Run<'e> {
     event: &'e Event,
     escaping: Escaping,
     dialect: Dialect,
+    /// The length `out` may not exceed.
+    limit: usize,
 }
 
 impl<'e> Run<'e> {
@@ -299,6 +304,9 @@ impl<'e> Run<'e> {
                     }
                     self.nodes(taken.unwrap_or(otherwise), out)?;
                 }
+            }
+            if out.len() > self.limit {
+                return Err(Stop::TooLarge);
             }
         }
         Ok(())

@@ -9,7 +9,7 @@ use hookshot_event::Event;
 
 use crate::error::{Error, Result, line_col};
 use crate::escape::Escaping;
-use crate::filters::HookshotFilter;
+use crate::filters::{HookshotFilter, RangeStopFilter};
 use crate::program::{Program, Stop};
 use crate::shipped::{SHIPPED, shipped_source};
 use crate::view::EventView;
@@ -59,6 +59,7 @@ fn parser() -> &'static ::liquid::Parser {
         for f in HookshotFilter::all() {
             builder = builder.filter(f);
         }
+        builder = builder.filter(RangeStopFilter);
         builder
             .build()
             .expect("the standard library and Hookshot's filters register")
@@ -155,6 +156,15 @@ impl Template {
     }
 
     /// Parses `source` with the given escaping.
+    ///
+    /// A Go-syntax template is rendered as Tyk's `html/template` renders it unless it is JSON:
+    /// [`Escaping::Raw`] becomes [`Escaping::Markup`], and with [`Escaping::Markup`] a `<` of its
+    /// text that opens no tag is written `&lt;`, while an action inside an HTML tag, an HTML
+    /// comment and `<script>`, `<style>`, `<textarea>` or `<title>` are refused with their line
+    /// (values there would be escaped by rules Hookshot does not reproduce).
+    ///
+    /// Templates nested deeper than [`MAX_NESTING`](crate::MAX_NESTING) levels are refused with
+    /// the line of the first level too deep.
     pub fn parse_with(
         name: impl Into<String>,
         source: &str,
@@ -175,31 +185,37 @@ impl Template {
                     ),
                 });
             }
-            let program = go::compile(source).map_err(|e| match e {
-                go::GoError::Syntax { at, message } => {
-                    let (line, column) = line_col(source, at);
-                    Error::Syntax {
-                        template: name.clone(),
-                        line,
-                        column,
-                        message,
+            // Tyk renders every template with html/template: a Go-syntax template is never raw.
+            let escaping = match escaping {
+                Escaping::Raw => Escaping::Markup,
+                e => e,
+            };
+            let program =
+                go::compile(source, escaping == Escaping::Markup).map_err(|e| match e {
+                    go::GoError::Syntax { at, message } => {
+                        let (line, column) = line_col(source, at);
+                        Error::Syntax {
+                            template: name.clone(),
+                            line,
+                            column,
+                            message,
+                        }
                     }
-                }
-                go::GoError::Unsupported {
-                    at,
-                    construct,
-                    hint,
-                } => {
-                    let (line, column) = line_col(source, at);
-                    Error::Unsupported {
-                        template: name.clone(),
-                        line,
-                        column,
+                    go::GoError::Unsupported {
+                        at,
                         construct,
                         hint,
+                    } => {
+                        let (line, column) = line_col(source, at);
+                        Error::Unsupported {
+                            template: name.clone(),
+                            line,
+                            column,
+                            construct,
+                            hint,
+                        }
                     }
-                }
-            })?;
+                })?;
             return Ok(Template {
                 name,
                 escaping,
@@ -221,6 +237,21 @@ impl Template {
                 message,
             }
         };
+        // The liquid crate recurses once per open block: a template nested too deep is refused
+        // before it parses it.
+        if let Some(at) = liquid::too_deep(source) {
+            let (line, column) = line_col(source, at);
+            return Err(Error::Unsupported {
+                template: name,
+                line,
+                column,
+                construct: format!("nesting deeper than {} levels", crate::MAX_NESTING),
+                hint: format!(
+                    "a template nests at most {} levels deep (open blocks, and in a tag or output its filters and `and` / `or` operators); flatten it, for example with `elsif`",
+                    crate::MAX_NESTING
+                ),
+            });
+        }
         // liquid-core panics on a comment left open around another open block: report it first.
         if let Some(at) = liquid::scan(source)
             .as_deref()
@@ -261,6 +292,28 @@ impl Template {
                         hint: "in a JSON or markup template every output is escaped, so captured text would be escaped twice; use {% assign %} instead".into(),
                     });
                 }
+            }
+        }
+        for seg in &segs {
+            if let liquid::Seg::Tag {
+                name: tag,
+                args,
+                at,
+                ..
+            } = seg
+                && let Some(range) = liquid::range_of(tag, args)
+                && range
+                    .literal_len()
+                    .is_some_and(|n| n > crate::MAX_RANGE_ELEMENTS as i128)
+            {
+                let (line, column) = line_col(source, *at);
+                return Err(Error::Unsupported {
+                    template: name.clone(),
+                    line,
+                    column,
+                    construct: format!("the range ({}..{})", range.start, range.stop),
+                    hint: format!("a range has at most {} elements", crate::MAX_RANGE_ELEMENTS),
+                });
             }
         }
         let escaped = liquid::with_escaping(source, &segs, escaping);
@@ -314,6 +367,19 @@ impl Template {
             return Template::shipped(spec);
         }
         Template::from_file(path)
+    }
+
+    /// The template for bodies its handler declares JSON (a `Content-Type` of `application/json`
+    /// or `...+json`, which the caller reads from the handler's headers): a liquid template is
+    /// parsed again with [`Escaping::Json`], so every value it substitutes stays inside its JSON
+    /// string; a Go-syntax template keeps the escaping Tyk gives it, as do JSON templates.
+    pub fn for_json_body(self) -> Result<Template> {
+        if self.syntax != Syntax::Liquid || self.escaping == Escaping::Json {
+            return Ok(self);
+        }
+        let mut template = Template::parse_with(self.name, &self.source, Escaping::Json)?;
+        template.is_default = self.is_default;
+        Ok(template)
     }
 
     /// The template's name: its path, or the shipped template's file name.
@@ -374,6 +440,10 @@ impl Template {
                         self.render_error(format!("line {line}, column {column}: {message}"))
                     );
                 }
+                Err(Stop::TooLarge) => {
+                    out.truncate(start);
+                    return Err(self.too_large());
+                }
                 Err(Stop::Defer) => out.truncate(start),
             }
         }
@@ -392,18 +462,31 @@ impl Template {
         let Some(template) = &self.liquid else {
             return Err(self.render_error("no liquid template to render".into()));
         };
-        let mut buf = Vec::with_capacity(self.capacity.load(Ordering::Relaxed));
+        let mut body = CappedBody {
+            buf: Vec::with_capacity(self.capacity.load(Ordering::Relaxed)),
+            exceeded: false,
+        };
         let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            template.render_to(&mut buf, &EventView::new(event))
+            template.render_to(&mut body, &EventView::new(event))
         }))
         .map_err(|p| {
             self.render_error(format!("the liquid crate failed: {}", panic_message(&p)))
         })?;
+        if body.exceeded {
+            return Err(self.too_large());
+        }
         rendered.map_err(|e| self.render_error(e.to_string().trim().replace('\n', " ")))?;
-        let text = String::from_utf8(buf)
+        let text = String::from_utf8(body.buf)
             .map_err(|_| self.render_error("the body is not UTF-8".into()))?;
         out.push_str(&text);
         Ok(())
+    }
+
+    fn too_large(&self) -> Error {
+        self.render_error(format!(
+            "the body is larger than {} bytes, the most a template may render",
+            crate::MAX_BODY_BYTES
+        ))
     }
 
     fn render_error(&self, message: String) -> Error {
@@ -415,6 +498,27 @@ impl Template {
 
     fn position(&self, at: usize) -> (usize, usize) {
         line_col(&self.source, at)
+    }
+}
+
+/// The body the liquid crate writes, refused beyond [`crate::MAX_BODY_BYTES`].
+struct CappedBody {
+    buf: Vec<u8>,
+    exceeded: bool,
+}
+
+impl std::io::Write for CappedBody {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + bytes.len() > crate::MAX_BODY_BYTES {
+            self.exceeded = true;
+            return Err(std::io::Error::other("the body is too large"));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

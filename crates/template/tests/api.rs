@@ -118,3 +118,49 @@ fn the_mock_renderer_is_available() {
         "body"
     );
 }
+
+#[test]
+fn a_liquid_template_for_json_bodies_escapes_as_json_whatever_its_name() {
+    let event: Event = serde_json::from_value(serde_json::json!({
+        "Type": "AuthFailure",
+        "Meta": {"Message": "m", "OriginatingRequest": "", "Path": "/p", "Origin": "",
+                 "Key": "k\",\"injected\":true,\"z\":\""},
+        "TimeStamp": "2026-11-28 18:36:24.182420098 +0000 UTC",
+    }))
+    .unwrap();
+    for name in ["alert.tmpl", "alert.txt", "alert", "alert.xml"] {
+        for src in [
+            "{\"key\": \"{{ Meta.Key }}\"}",
+            "{\"key\": \"{{ Meta.Key | upcase | downcase }}\"}{% if false %}{% endif %}",
+        ] {
+            let t = Template::parse(name, src).unwrap().for_json_body().unwrap();
+            assert_eq!(t.escaping(), Escaping::Json, "{name}");
+            assert_eq!(t.content_type(), Some("application/json"), "{name}");
+            let body: serde_json::Value = serde_json::from_str(&t.render(&event).unwrap()).unwrap();
+            assert_eq!(
+                body,
+                serde_json::json!({"key": "k\",\"injected\":true,\"z\":\""}),
+                "{name}: {src}"
+            );
+        }
+    }
+    // A Go-syntax template keeps Tyk's html/template escaping.
+    let go = Template::parse("alert.tmpl", "{\"key\": \"{{.Meta.Key}}\"}")
+        .unwrap()
+        .for_json_body()
+        .unwrap();
+    assert_eq!(go.escaping(), Escaping::Markup);
+    assert_eq!(
+        go.render(&event).unwrap(),
+        "{\"key\": \"k&#34;,&#34;injected&#34;:true,&#34;z&#34;:&#34;\"}"
+    );
+    // Re-parsing keeps what a JSON liquid template refuses.
+    let err = Template::parse("c.txt", "{% capture x %}{{ Type }}{% endcapture %}{{ x }}")
+        .unwrap()
+        .for_json_body()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("{% capture %} is not supported"),
+        "{err}"
+    );
+}

@@ -6,10 +6,11 @@
 //! one exercising the whole translated subset with trim markers, and an XML one.
 //! `fixtures/go_expected.json` holds, for each of them and each event of `fixtures/events/`, what
 //! Go 1.19's `html/template` produced with Tyk's `as_rfc3339` / `as_rfc3339_from_string` and the
-//! event decoded into maps (a missing field then renders as nothing, as Hookshot does). For the JSON
-//! and text templates the expected text has HTML entities decoded (`&#43;` back to `+`): those are
-//! the escaping Hookshot deliberately does differently, and the sample values need no JSON
-//! escaping. For the XML template the expectation is Go's output byte for byte, entities included.
+//! event decoded into maps (a missing field then renders as nothing, as Hookshot does); the Go
+//! program of `tests/go/` writes it (`cargo xtask golden`). For the JSON templates the expected
+//! text has HTML entities decoded (`&#43;` back to `+`): that is the escaping Hookshot deliberately
+//! does differently, and the sample values need no JSON escaping. For the text and XML templates
+//! the expectation is Go's output byte for byte, entities included.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

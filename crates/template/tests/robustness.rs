@@ -1,5 +1,7 @@
 //! Whatever the source, loading and rendering never panic; and wherever a liquid template
-//! compiles, the compiled program renders what the liquid crate renders.
+//! compiles, the compiled program renders what the liquid crate renders. The loaders (Go syntax and
+//! liquid, from a string and from a file of arbitrary bytes) each take 10,000 generated sources,
+//! with loops over ranges the event or a literal makes huge, and neither panic nor abort.
 
 use std::sync::LazyLock;
 
@@ -206,5 +208,185 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+/// Pieces of Go-syntax templates, with the HTML html/template follows.
+const GO_PIECES: &[&str] = &[
+    "{{",
+    "}}",
+    "{{-",
+    "-}}",
+    "{{ ",
+    " }}",
+    ".",
+    ".Type",
+    ".Meta.Path",
+    ".Meta.Key",
+    ".Meta",
+    ".TimeStamp",
+    ".Meta.HostInfo.ResponseCode",
+    "if",
+    "else",
+    "end",
+    "range",
+    "with",
+    "define",
+    "eq",
+    "ne",
+    "lt",
+    "and",
+    "or",
+    "not",
+    "len",
+    "printf",
+    "as_rfc3339",
+    "as_rfc3339_from_string",
+    "(",
+    ")",
+    "|",
+    "\"",
+    "\"x\"",
+    "`",
+    "'",
+    "'a'",
+    "$",
+    "$x",
+    ":=",
+    "=",
+    "/*",
+    "*/",
+    "1",
+    "-2",
+    "2.5",
+    "1e3",
+    "0x1",
+    "true",
+    "nil",
+    " ",
+    "\n",
+    "\t",
+    "<",
+    ">",
+    "<a",
+    "<p>",
+    "</p>",
+    "</",
+    "<!--",
+    "-->",
+    "<script>",
+    "<title>",
+    "<!DOCTYPE",
+    "href=",
+    "id=x",
+    "\"x>",
+    "é",
+    "\\",
+    "\0",
+];
+
+/// Pieces of liquid templates that loops, ranges and blocks are made of.
+const LIQUID_PIECES: &[&str] = &[
+    "{% for i in (1..",
+    "Meta.Key",
+    "Meta.Path.size",
+    ") %}",
+    "{% endfor %}",
+    "(",
+    ")",
+    "..",
+    "{% tablerow i in (",
+    "{% endtablerow %}",
+    "limit:",
+    "offset:",
+    "reversed",
+    "{% raw %}",
+    "{% endraw %}",
+    "{% capture x %}",
+    "{% endcapture %}",
+    "{% assign x = ",
+    "{{ x }}",
+    "upcase",
+    "{% cycle 'a', 'b' %}",
+    "{% increment n %}",
+    "{% break %}",
+    "forloop.index",
+    "10001",
+    "-5",
+    "100000000000",
+    "{% for i in (1..100000000000) %}{% endfor %}",
+    "{% for i in (Meta.Key..Meta.Path.size) %}{{ i }}{% endfor %}",
+];
+
+/// Arbitrary short text, or a piece of the syntax.
+fn mixed(pieces: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop_oneof![
+            3 => prop::sample::select(pieces).prop_map(str::to_owned),
+            1 => prop::string::string_regex("(?s).{0,6}").unwrap(),
+        ],
+        0..30,
+    )
+    .prop_map(|p| p.concat())
+}
+
+const NAMES: &[&str] = &["t.json", "t.tmpl", "t.txt", "t", "t.html", "t.xml"];
+
+/// Loads `src` under `name` and, when it loads, renders it for one event: neither may panic.
+fn load_and_render(name: &str, src: &str) {
+    if let Ok(t) = Template::parse(name, src) {
+        let _ = t.render(&EVENTS[0]);
+    }
+}
+
+/// A file for the loaders that read one, on a memory file system when the system has one (10,000
+/// rewrites of a file cost seconds on a disk). Any content is valid input, so runs that share it
+/// do not disturb each other.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join("hookshot-template-robustness");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    #[test]
+    fn the_go_syntax_loader_never_panics(
+        src in mixed(GO_PIECES),
+        name in prop::sample::select(NAMES),
+    ) {
+        load_and_render(name, &src);
+    }
+
+    #[test]
+    fn the_liquid_loader_never_panics(
+        src in prop_oneof![mixed(PIECES), mixed(LIQUID_PIECES), source()],
+        name in prop::sample::select(NAMES),
+    ) {
+        load_and_render(name, &src);
+    }
+
+    #[test]
+    fn the_file_loaders_never_panic(
+        bytes in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            mixed(GO_PIECES).prop_map(String::into_bytes),
+            mixed(LIQUID_PIECES).prop_map(String::into_bytes),
+        ],
+        name in prop::sample::select(NAMES),
+    ) {
+        let path = scratch(name);
+        std::fs::write(&path, &bytes).unwrap();
+        if let Ok(t) = Template::from_file(&path) {
+            let _ = t.render(&EVENTS[0]);
+        }
+        let _ = Template::load(path.to_str().unwrap());
     }
 }

@@ -124,7 +124,8 @@ impl Error {
         )
     }
 
-    /// `url` gave no answer within `within`.
+    /// `url` gave no answer within `within`. Pass the URL as [`redacted`](crate::redacted)
+    /// shows it: a webhook's path and query are often its secret.
     ///
     /// For transports of your own and for test doubles; [`Error::is_timeout`] and
     /// [`Error::is_retryable`] are true.
@@ -136,7 +137,8 @@ impl Error {
         )
     }
 
-    /// The connection to `url` broke before its answer, for `reason`.
+    /// The connection to `url` broke before its answer, for `reason`. Pass the URL as
+    /// [`redacted`](crate::redacted) shows it.
     ///
     /// For transports of your own and for test doubles; [`Error::is_retryable`] is true (the
     /// receiver may or may not have seen the request).

@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
 use crate::error::SendKind;
-use crate::{Delivered, Error, HttpTransportConfig, Result, Transport, WebhookRequest};
+use crate::{Delivered, Error, HttpTransportConfig, Result, Transport, WebhookRequest, redacted};
 
 /// The most of a response body read (and thrown away) so that its connection can be used again;
 /// past it the connection is closed instead.
@@ -108,7 +108,7 @@ impl Transport for HttpTransport {
         let response = match tokio::time::timeout_at(deadline, self.client.request(req)).await {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => return Err(self.classify(e, &url)),
-            Err(_) => return Err(Error::timeout(&url, within)),
+            Err(_) => return Err(Error::timeout(redacted(&url), within)),
         };
         let (parts, body) = response.into_parts();
         let status = parts.status;
@@ -121,10 +121,18 @@ impl Transport for HttpTransport {
                 .and_then(|v| crate::retry_after::parse(v, SystemTime::now()))
         };
         if status.is_redirection() {
+            let location = parts
+                .headers
+                .get(http::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(|l| {
+                    l.parse::<http::Uri>()
+                        .map_or_else(|_| "?".to_owned(), |u| redacted(&u))
+                });
             tracing::debug!(
-                %url,
+                url = %redacted(&url),
                 %status,
-                location = ?parts.headers.get(http::header::LOCATION),
+                ?location,
                 "redirect not followed"
             );
         }
@@ -146,17 +154,21 @@ fn check_url(url: &http::Uri) -> Result<()> {
         Some("http" | "https") => {}
         Some(other) => {
             return Err(Error::invalid_request(format!(
-                "the URL {url} has the scheme {other:?}; expected http or https"
+                "the URL {} has the scheme {other:?}; expected http or https",
+                redacted(url)
             )));
         }
         None => {
-            return Err(Error::invalid_request(format!(
-                "the URL {url:?} is not absolute; expected http://host/... or https://host/..."
-            )));
+            return Err(Error::invalid_request(
+                "the URL is not absolute; expected http://host/... or https://host/...",
+            ));
         }
     }
     if url.host().is_none_or(str::is_empty) {
-        return Err(Error::invalid_request(format!("the URL {url} has no host")));
+        return Err(Error::invalid_request(format!(
+            "the URL {} has no host",
+            redacted(url)
+        )));
     }
     Ok(())
 }
@@ -164,6 +176,7 @@ fn check_url(url: &http::Uri) -> Result<()> {
 /// Reads the rest of a response body and throws it away, so that the connection goes back to the
 /// pool; gives up (closing the connection) past [`MAX_DISCARDED_BODY`] or the deadline.
 async fn discard(mut body: Incoming, deadline: Instant, url: &http::Uri) {
+    let url = redacted(url);
     if body.is_end_stream() {
         return;
     }
@@ -203,13 +216,16 @@ impl HttpTransport {
             let reason = innermost(&err);
             (
                 SendKind::InvalidRequest,
-                format!("the request to {url} cannot be sent: {reason}"),
+                format!("the request to {} cannot be sent: {reason}", redacted(url)),
             )
         } else {
             let reason = innermost(&err);
             (
                 SendKind::ConnectionLost,
-                format!("the connection to {url} broke before an answer: {reason}"),
+                format!(
+                    "the connection to {} broke before an answer: {reason}",
+                    redacted(url)
+                ),
             )
         };
         Error::send(kind, message, Some(Box::new(err)))
@@ -343,6 +359,28 @@ mod tests {
             "127.0.0.1:9"
         );
         assert_eq!(target(&"http://[::1]:9/".parse().unwrap()), "[::1]:9");
+    }
+
+    #[test]
+    fn urls_are_shown_without_user_info_path_or_query() {
+        for (url, shown) in [
+            (
+                "https://hooks.slack.com/services/T/B/s3cret",
+                "https://hooks.slack.com",
+            ),
+            (
+                "http://u:p@h.example:8080/x?token=s3cret",
+                "http://h.example:8080",
+            ),
+            ("http://[::1]:9/x", "http://[::1]:9"),
+        ] {
+            assert_eq!(redacted(&url.parse().unwrap()), shown, "{url}");
+        }
+        let err = check_url(&"ftp://u:p@h.example/s3cret".parse().unwrap()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the request cannot be sent: the URL ftp://h.example has the scheme \"ftp\"; expected http or https"
+        );
     }
 
     #[test]

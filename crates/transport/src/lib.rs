@@ -27,7 +27,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 /// One request to send.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the URL as [`redacted`] and the headers by name only: webhook URLs and
+/// `header_map` values are often credentials.
+#[derive(Clone)]
 pub struct WebhookRequest {
     /// The method.
     pub method: http::Method,
@@ -39,6 +42,31 @@ pub struct WebhookRequest {
     pub body: Bytes,
     /// The total time this attempt may take (`None`: the transport's default).
     pub timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for WebhookRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.keys().map(http::HeaderName::as_str).collect();
+        f.debug_struct("WebhookRequest")
+            .field("method", &self.method)
+            .field("url", &redacted(&self.url))
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A URL as this crate's errors and logs show it: `scheme://host[:port]`, never user-info, path or
+/// query (a webhook's path or query is often its secret). The same form as
+/// `hookshot_event::TargetUrl::redacted`, which this crate cannot depend on.
+pub fn redacted(url: &http::Uri) -> String {
+    let host = url.host().unwrap_or_default();
+    let scheme = url.scheme_str().unwrap_or("http");
+    match url.port_u16() {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
+    }
 }
 
 /// A receiver's 2xx answer.

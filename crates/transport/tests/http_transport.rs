@@ -229,9 +229,15 @@ async fn a_receiver_that_never_answers_times_out() {
     let receiver = Receiver::start().await;
     receiver.set_default_reply(Reply::never());
     let transport = transport();
-    let url = receiver.url("/slow");
+    let url = receiver.url("/services/T0/B0/s3cret?token=t0k");
     let mut req = request(Method::POST, &url, "{}");
     req.timeout = Some(Duration::from_millis(300));
+    req.headers
+        .insert("authorization", HeaderValue::from_static("Bearer h3ader"));
+    let shown = format!("{req:?}");
+    for secret in ["s3cret", "t0k", "h3ader", "/services"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
 
     let started = Instant::now();
     let err = transport.send(req).await.unwrap_err();
@@ -239,10 +245,12 @@ async fn a_receiver_that_never_answers_times_out() {
     assert!(err.is_timeout(), "{err}");
     assert!(!err.is_connect(), "{err}");
     assert!(err.is_retryable(), "{err}");
+    // The message and the error's Debug name the receiver by scheme, host and port only.
     assert_eq!(
         err.to_string(),
-        format!("no answer from {url} within 300ms")
+        format!("no answer from http://{} within 300ms", receiver.addr())
     );
+    assert!(!format!("{err:?}").contains("s3cret"), "{err:?}");
     assert_eq!(receiver.request_count(), 1, "the request did arrive");
 }
 
@@ -281,10 +289,19 @@ async fn nothing_listening_is_a_connect_error() {
     drop(listener);
 
     let err = transport()
-        .send(request(Method::POST, &format!("http://{addr}/hook"), "{}"))
+        .send(request(
+            Method::POST,
+            &format!("http://{addr}/hook/s3cret?token=t0k"),
+            "{}",
+        ))
         .await
         .unwrap_err();
     assert!(err.is_connect(), "{err}");
+    let debug = format!("{err:?}");
+    assert!(
+        !debug.contains("s3cret") && !debug.contains("t0k"),
+        "{debug}"
+    );
     assert!(!err.is_timeout(), "{err}");
     assert!(err.is_retryable(), "{err}");
     assert_eq!(

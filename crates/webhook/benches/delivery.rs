@@ -269,6 +269,7 @@ async fn run() {
                 queue_capacity: EVENTS_PER_ROUND,
                 concurrency: IN_FLIGHT,
                 shutdown_grace: Duration::from_secs(5),
+                ..DispatcherConfig::default()
             },
             routes,
         );

@@ -6,6 +6,14 @@
 //! cool-down) as are being sent, and a slow cool-down store never holds a delivery slot. A retry
 //! waiting for its backoff leaves the pool and holds no slot. Shutdown stops new events and drains
 //! what is queued up to a deadline.
+//!
+//! What the dispatcher holds is bounded (see [`DispatcherConfig`]): at most `queue_capacity` jobs
+//! wait for a worker, at most `max_waiting_retries` retries wait for their backoff, and the events
+//! held anywhere (queued, being worked on, waiting to retry; each counted once however many
+//! handlers it goes to, by [`Event::estimated_size`]) together with the requests of waiting
+//! retries stay within `max_queued_bytes`. An event that would pass the byte budget is dropped and
+//! counted; a retry past either retry bound is not made, and its event counts as failed
+//! ([`FailReason::RetryOverflow`]).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -23,10 +31,25 @@ use crate::outcome::{FailReason, Outcome};
 use crate::routes::Routes;
 
 /// Dispatcher settings.
+///
+/// The memory a dispatcher holds for deliveries is at most `max_queued_bytes` (events and the
+/// requests of waiting retries, estimated) + `queue_capacity` × about 40 bytes (a queued job) +
+/// `2 × concurrency` requests being rendered or sent (each as large as its renderer makes it).
+/// With the defaults: 64 MiB + 0.4 MB + 128 requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DispatcherConfig {
     /// Jobs (one event at one handler) that may wait for a worker; more are dropped and counted.
     pub queue_capacity: usize,
+    /// Retries that may wait for their backoff at once (each a task holding its request); a retry
+    /// beyond it is not made and its event counts as failed (`retry_overflow`). The default is
+    /// the default `queue_capacity`; 0 makes no retry at all.
+    pub max_waiting_retries: usize,
+    /// Bytes of events (queued, being worked on or waiting to retry, estimated by
+    /// [`Event::estimated_size`] and counted once per event) and of the requests of waiting
+    /// retries (body, headers, URL and [`RETRY_ALLOWANCE`]) the dispatcher may hold at once. An
+    /// event that would pass it is dropped and counted; a retry that would is not made and counts
+    /// as failed (`retry_overflow`). Default 64 MiB.
+    pub max_queued_bytes: usize,
     /// Requests to receivers in flight at once; as many more jobs may be preparing (rendering,
     /// claiming their cool-down) meanwhile, so a slow cool-down store never holds a delivery slot.
     /// The dispatcher keeps twice this many worker tasks for as long as it runs.
@@ -39,16 +62,76 @@ impl Default for DispatcherConfig {
     fn default() -> Self {
         DispatcherConfig {
             queue_capacity: 10_000,
+            max_waiting_retries: 10_000,
+            max_queued_bytes: 64 * 1024 * 1024,
             concurrency: 64,
             shutdown_grace: Duration::from_secs(5),
         }
     }
 }
 
+/// What a waiting retry is charged beside its request, for its task, its timer and its job.
+pub const RETRY_ALLOWANCE: usize = 1024;
+
+/// The bytes the dispatcher may still take: events and the requests of waiting retries.
+struct Budget {
+    used: AtomicUsize,
+    limit: usize,
+}
+
+impl Budget {
+    /// Takes `n` bytes if they fit.
+    fn take(&self, n: usize) -> bool {
+        let mut used = self.used.load(Ordering::Relaxed);
+        loop {
+            let Some(next) = used.checked_add(n).filter(|&next| next <= self.limit) else {
+                return false;
+            };
+            match self
+                .used
+                .compare_exchange_weak(used, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => used = now,
+            }
+        }
+    }
+
+    fn give_back(&self, n: usize) {
+        self.used.fetch_sub(n, Ordering::AcqRel);
+    }
+}
+
+/// An event the dispatcher holds, charged to the budget until the last job of it is done.
+struct HeldEvent {
+    event: Event,
+    bytes: usize,
+    budget: Arc<Budget>,
+}
+
+impl Drop for HeldEvent {
+    fn drop(&mut self) {
+        self.budget.give_back(self.bytes);
+    }
+}
+
 struct Job {
-    event: Arc<Event>,
+    event: Arc<HeldEvent>,
     handler: Arc<dyn EventHandler>,
     fired: Instant,
+}
+
+/// A retry's place among the waiting ones and its bytes, given back when its task ends.
+struct RetrySlot {
+    shared: Arc<Shared>,
+    bytes: usize,
+}
+
+impl Drop for RetrySlot {
+    fn drop(&mut self) {
+        self.shared.waiting_retries.fetch_sub(1, Ordering::AcqRel);
+        self.shared.budget.give_back(self.bytes);
+    }
 }
 
 /// The jobs waiting for a worker.
@@ -70,6 +153,11 @@ struct Shared {
     idle: Notify,
     fired: AtomicU64,
     dropped: AtomicU64,
+    /// Jobs dropped because their event would have passed the byte budget.
+    over_budget: AtomicU64,
+    budget: Arc<Budget>,
+    waiting_retries: AtomicUsize,
+    max_waiting_retries: usize,
     closed: AtomicBool,
     abandon: watch::Sender<bool>,
     drop_log: LogGate,
@@ -113,6 +201,34 @@ impl Shared {
         }
     }
 
+    /// A place among the waiting retries for a request of `request_bytes`, or why there is none.
+    fn retry_slot(self: &Arc<Self>, request_bytes: usize) -> Result<RetrySlot, &'static str> {
+        let mut waiting = self.waiting_retries.load(Ordering::Relaxed);
+        loop {
+            if waiting >= self.max_waiting_retries {
+                return Err("too many retries are waiting (max_waiting_retries)");
+            }
+            match self.waiting_retries.compare_exchange_weak(
+                waiting,
+                waiting + 1,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => waiting = now,
+            }
+        }
+        let bytes = request_bytes.saturating_add(RETRY_ALLOWANCE);
+        if !self.budget.take(bytes) {
+            self.waiting_retries.fetch_sub(1, Ordering::AcqRel);
+            return Err("its request would pass the byte budget (max_queued_bytes)");
+        }
+        Ok(RetrySlot {
+            shared: self.clone(),
+            bytes,
+        })
+    }
+
     fn job_done(&self) {
         if self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.idle.notify_waiters();
@@ -141,11 +257,23 @@ pub struct DispatcherMetrics {
     pub queue_depth: usize,
     /// The queue's capacity.
     pub queue_capacity: usize,
+    /// Retries waiting for their backoff (or making their next attempt).
+    pub waiting_retries: usize,
+    /// The most retries that may wait at once.
+    pub max_waiting_retries: usize,
+    /// Estimated bytes of the events held and of the requests of waiting retries.
+    pub queued_bytes: usize,
+    /// The byte budget `queued_bytes` stays within.
+    pub max_queued_bytes: usize,
+    /// Jobs dropped because their event would have passed the byte budget (counted in `dropped`
+    /// too).
+    pub dropped_over_budget: u64,
     /// Jobs queued, running or waiting to retry.
     pub outstanding: usize,
     /// Events fired (each counted once, whatever the number of handlers).
     pub fired: u64,
-    /// Jobs dropped because the queue was full or the dispatcher was shutting down.
+    /// Jobs dropped because the queue was full, the byte budget was spent or the dispatcher was
+    /// shutting down.
     pub dropped: u64,
     /// Each registered handler's counters.
     pub handlers: Vec<HandlerReport>,
@@ -184,6 +312,13 @@ impl Dispatcher {
             idle: Notify::new(),
             fired: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            over_budget: AtomicU64::new(0),
+            budget: Arc::new(Budget {
+                used: AtomicUsize::new(0),
+                limit: config.max_queued_bytes,
+            }),
+            waiting_retries: AtomicUsize::new(0),
+            max_waiting_retries: config.max_waiting_retries,
             closed: AtomicBool::new(false),
             abandon,
             drop_log: LogGate::new(Duration::from_secs(10)),
@@ -257,6 +392,11 @@ impl Dispatcher {
         DispatcherMetrics {
             queue_depth: shared.queue().jobs.len(),
             queue_capacity: self.config.queue_capacity.max(1),
+            waiting_retries: shared.waiting_retries.load(Ordering::Relaxed),
+            max_waiting_retries: shared.max_waiting_retries,
+            queued_bytes: shared.budget.used.load(Ordering::Relaxed),
+            max_queued_bytes: shared.budget.limit,
+            dropped_over_budget: shared.over_budget.load(Ordering::Relaxed),
             outstanding: shared.outstanding.load(Ordering::Relaxed),
             fired: shared.fired.load(Ordering::Relaxed),
             dropped: shared.dropped.load(Ordering::Relaxed),
@@ -298,11 +438,34 @@ impl EventSink for Dispatcher {
     fn fire(&self, event: Event) {
         self.shared.fired.fetch_add(1, Ordering::Relaxed);
         let routes = self.routes();
-        let event = Arc::new(event);
+        if routes.handlers_for(&event).next().is_none() {
+            return;
+        }
+        let bytes = event.estimated_size();
+        if !self.shared.budget.take(bytes) {
+            for handler in routes.handlers_for(&event) {
+                self.shared.over_budget.fetch_add(1, Ordering::Relaxed);
+                self.drop_job(
+                    handler.as_ref(),
+                    &event,
+                    "its event would pass the byte budget (max_queued_bytes)",
+                );
+            }
+            return;
+        }
+        let event = Arc::new(HeldEvent {
+            event,
+            bytes,
+            budget: self.shared.budget.clone(),
+        });
         let fired = Instant::now();
-        for handler in routes.handlers_for(&event) {
+        for handler in routes.handlers_for(&event.event) {
             if self.shared.closed.load(Ordering::Acquire) {
-                self.drop_job(handler.as_ref(), &event, "the dispatcher is shutting down");
+                self.drop_job(
+                    handler.as_ref(),
+                    &event.event,
+                    "the dispatcher is shutting down",
+                );
                 continue;
             }
             self.shared.outstanding.fetch_add(1, Ordering::AcqRel);
@@ -313,7 +476,7 @@ impl EventSink for Dispatcher {
             };
             if self.shared.push(job).is_err() {
                 self.shared.job_done();
-                self.drop_job(handler.as_ref(), &event, "the queue is full");
+                self.drop_job(handler.as_ref(), &event.event, "the queue is full");
             }
         }
     }
@@ -362,7 +525,7 @@ impl Drop for PanicGuard<'_> {
         if let Some(held) = self.shared.panic_log.allow() {
             tracing::error!(
                 handler = self.job.handler.label(),
-                event = %self.job.event.event_type,
+                event = %self.job.event.event.event_type,
                 panics_not_logged = held,
                 "webhook handler panicked; the event is counted as failed"
             );
@@ -378,15 +541,33 @@ impl Drop for PanicGuard<'_> {
 
 async fn run_job(job: Job, shared: &Arc<Shared>) {
     let guard = PanicGuard { job: &job, shared };
-    let step = job.handler.start(&job.event).await;
+    let step = job.handler.start(&job.event.event).await;
     let next = advance(job.handler.as_ref(), step, shared).await;
     drop(guard);
     match next {
         Ok(outcome) => done(&job, &outcome, shared),
-        // A retry waiting for its backoff leaves the worker free.
-        Err((after, pending)) => {
-            tokio::spawn(retry(job, after, pending, shared.clone()));
-        }
+        // A retry waiting for its backoff leaves the worker free, within the retry bounds.
+        Err((after, pending)) => match shared.retry_slot(pending.request.estimated_size()) {
+            Ok(slot) => {
+                tokio::spawn(retry(job, after, pending, slot));
+            }
+            Err(why) => {
+                if let Some(held) = shared.drop_log.allow() {
+                    tracing::warn!(
+                        handler = job.handler.label(),
+                        event = %job.event.event.event_type,
+                        dropped_since_last = held,
+                        "webhook retry not made: {why}"
+                    );
+                }
+                let outcome = Outcome::Failed {
+                    reason: FailReason::RetryOverflow,
+                    detail: format!("retry not made: {why}"),
+                    attempts: pending.attempts(),
+                };
+                done(&job, &outcome, shared);
+            }
+        },
     }
 }
 
@@ -415,8 +596,10 @@ async fn advance(
     }
 }
 
-/// Waits out each backoff, holding no slot, and sends again until the handler is done.
-async fn retry(job: Job, mut after: Duration, mut pending: Pending, shared: Arc<Shared>) {
+/// Waits out each backoff, holding no slot, and sends again until the handler is done; `slot` is
+/// its place among the waiting retries, given back when it ends.
+async fn retry(job: Job, mut after: Duration, mut pending: Pending, slot: RetrySlot) {
+    let shared = slot.shared.clone();
     let mut abandon = shared.abandon.subscribe();
     let guard = PanicGuard {
         job: &job,
@@ -441,6 +624,8 @@ async fn retry(job: Job, mut after: Duration, mut pending: Pending, shared: Arc<
         }
     };
     drop(guard);
+    // The slot goes back before the job counts as done, so that an idle dispatcher holds none.
+    drop(slot);
     done(&job, &outcome, &shared);
 }
 
@@ -549,6 +734,7 @@ mod tests {
                 queue_capacity,
                 concurrency,
                 shutdown_grace,
+                ..DispatcherConfig::default()
             },
             routes,
         )
@@ -601,6 +787,7 @@ mod tests {
                 queue_capacity: 10,
                 concurrency: 2,
                 shutdown_grace: Duration::from_secs(5),
+                ..DispatcherConfig::default()
             },
             routes,
         );
@@ -716,6 +903,7 @@ mod tests {
                 queue_capacity: 100,
                 concurrency: 1,
                 shutdown_grace: Duration::from_secs(10),
+                ..DispatcherConfig::default()
             },
             routes,
         );
@@ -829,6 +1017,62 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn retries_beyond_the_bound_are_not_made_and_count_as_failed() {
+        let retrying = Arc::new(SlowRetry {
+            metrics: HandlerMetrics::default(),
+            attempts: Mutex::new(0),
+        });
+        let mut routes = Routes::new();
+        routes.add_global(EventType::HostDown, retrying.clone());
+        let d = Dispatcher::start(
+            DispatcherConfig {
+                max_waiting_retries: 2,
+                shutdown_grace: Duration::from_secs(10),
+                ..DispatcherConfig::default()
+            },
+            routes,
+        );
+        for _ in 0..5 {
+            d.fire(Event::sample(&EventType::HostDown));
+        }
+        until("the first attempts", || {
+            *retrying.attempts.lock().unwrap() == 5
+        })
+        .await;
+        let m = d.metrics();
+        assert_eq!(m.waiting_retries, 2);
+        assert_eq!(m.handlers[0].metrics.failed(FailReason::RetryOverflow), 3);
+        let allowance = 2 * RETRY_ALLOWANCE;
+        assert!(m.queued_bytes > allowance, "{}", m.queued_bytes);
+        d.shutdown().await;
+        let m = d.metrics();
+        assert_eq!(m.handlers[0].metrics.delivered, 2);
+        assert_eq!((m.waiting_retries, m.queued_bytes), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn the_retry_allowance_covers_a_waiting_retry_task() {
+        let d = on_host_down(Recorder::new("r"), 10, 1, Duration::from_secs(1));
+        let job = Job {
+            event: Arc::new(HeldEvent {
+                event: Event::sample(&EventType::HostDown),
+                bytes: 0,
+                budget: d.shared.budget.clone(),
+            }),
+            handler: Recorder::new("r"),
+            fired: Instant::now(),
+        };
+        let slot = d.shared.retry_slot(0).unwrap();
+        let task = retry(job, Duration::from_secs(1), pending(), slot);
+        // Besides the future: tokio's task header and the timer entry of its sleep.
+        let size = std::mem::size_of_val(&task);
+        assert!(
+            size + 256 <= RETRY_ALLOWANCE,
+            "a retry task takes {size} bytes"
+        );
+    }
+
+    #[tokio::test]
     async fn a_waiting_retry_holds_no_worker_and_no_delivery_slot() {
         let retrying = Arc::new(SlowRetry {
             metrics: HandlerMetrics::default(),
@@ -843,6 +1087,7 @@ mod tests {
                 queue_capacity: 100,
                 concurrency: 1,
                 shutdown_grace: Duration::from_secs(10),
+                ..DispatcherConfig::default()
             },
             routes,
         );

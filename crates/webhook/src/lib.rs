@@ -7,7 +7,8 @@
 //!   retrying with backoff and jitter when configured.
 //! - [`LogHandler`] is Tyk's `eh_log_handler`.
 //! - [`Dispatcher`] implements [`EventSink`]: `fire` returns at once; a bounded queue and bounded
-//!   concurrency deliver in the background; [`Routes`] says which handlers get which events.
+//!   concurrency deliver in the background, with the retries waiting and the bytes held bounded
+//!   too ([`DispatcherConfig`]); [`Routes`] says which handlers get which events.
 //!
 //! Architecture invariant: this crate sees stores, renderers and transports only through their traits;
 //! it knows nothing of Redis, of configuration files or of the gateway's HTTP server.
@@ -25,7 +26,7 @@ mod signing;
 mod webhook;
 
 pub use dispatcher::{
-    Dispatcher, DispatcherConfig, DispatcherMetrics, HandlerReport, ShutdownReport,
+    Dispatcher, DispatcherConfig, DispatcherMetrics, HandlerReport, RETRY_ALLOWANCE, ShutdownReport,
 };
 pub use error::{Error, Result};
 pub use handler::{EventHandler, Pending, Step};

@@ -25,6 +25,12 @@ impl LogHandler {
             metrics: HandlerMetrics::default(),
         }
     }
+
+    /// The same handler under another label (in metrics) than `log:<prefix>`.
+    pub fn with_label(mut self, label: impl Into<String>) -> LogHandler {
+        self.label = label.into();
+        self
+    }
 }
 
 #[async_trait]

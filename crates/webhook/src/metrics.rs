@@ -55,7 +55,8 @@ impl HandlerMetrics {
         self.retried.fetch_add(1, Relaxed);
     }
 
-    /// Counts an event dropped because the queue was full (or the dispatcher shut down).
+    /// Counts an event dropped because the queue was full, the byte budget was spent or the
+    /// dispatcher shut down.
     pub fn record_dropped(&self) {
         self.dropped.fetch_add(1, Relaxed);
     }
@@ -89,7 +90,7 @@ pub struct MetricsSnapshot {
     pub logged: u64,
     /// Retries scheduled.
     pub retried: u64,
-    /// Events dropped before delivery (queue full or shut down).
+    /// Events dropped before delivery (queue full, byte budget spent or shut down).
     pub dropped: u64,
     /// Failures by reason.
     pub failed: [(FailReason, u64); FailReason::ALL.len()],

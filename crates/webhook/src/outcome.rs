@@ -19,11 +19,14 @@ pub enum FailReason {
     Other,
     /// The gateway shut down before a pending retry was due.
     Shutdown,
+    /// A retry was due, but as many retries as allowed were already waiting, or its request would
+    /// have passed the dispatcher's byte budget.
+    RetryOverflow,
 }
 
 impl FailReason {
     /// Every reason, in a stable order (for metrics).
-    pub const ALL: [FailReason; 7] = [
+    pub const ALL: [FailReason; 8] = [
         FailReason::Render,
         FailReason::StoreUnavailable,
         FailReason::Connect,
@@ -31,6 +34,7 @@ impl FailReason {
         FailReason::Status,
         FailReason::Other,
         FailReason::Shutdown,
+        FailReason::RetryOverflow,
     ];
 
     /// A short label for metrics and logs.
@@ -43,6 +47,7 @@ impl FailReason {
             FailReason::Status => "status",
             FailReason::Other => "other",
             FailReason::Shutdown => "shutdown",
+            FailReason::RetryOverflow => "retry_overflow",
         }
     }
 

@@ -45,6 +45,29 @@ pub(crate) struct PreparedRequest {
     pub(crate) webhook_id: Option<String>,
 }
 
+impl PreparedRequest {
+    /// An estimate of the bytes it holds: the body (shared with the request's when it is sent),
+    /// the headers, the URL and the id.
+    pub(crate) fn estimated_size(&self) -> usize {
+        let headers: usize = self
+            .request
+            .headers
+            .iter()
+            .map(|(name, value)| 32 + name.as_str().len() + value.len())
+            .sum();
+        std::mem::size_of::<PreparedRequest>()
+            + self.body.len().max(self.request.body.len())
+            + headers
+            + self.request.url.authority().map_or(0, |a| a.as_str().len())
+            + self
+                .request
+                .url
+                .path_and_query()
+                .map_or(0, |p| p.as_str().len())
+            + self.webhook_id.as_ref().map_or(0, String::len)
+    }
+}
+
 impl WebhookHandler {
     /// Assembles a handler. Requests get the renderer's `Content-Type` (`application/json` for
     /// the default template and templates whose path ends in `.json`; none for other templates)
@@ -95,6 +118,13 @@ impl WebhookHandler {
         })
     }
 
+    /// The same handler under another label (in logs and metrics), for example to tell apart two
+    /// handlers whose [`WebhookConfig::label`]s are the same.
+    pub fn with_label(mut self, label: impl Into<String>) -> WebhookHandler {
+        self.label = label.into();
+        self
+    }
+
     /// The handler's configuration.
     pub fn config(&self) -> &WebhookConfig {
         &self.config
@@ -110,7 +140,7 @@ impl WebhookHandler {
             if let Some(suppressed) = self.failures.allow() {
                 tracing::warn!(
                     handler = %self.label,
-                    url = %self.config.target_path,
+                    url = %self.config.target_path.redacted(),
                     %reason,
                     attempts,
                     suppressed_since_last = suppressed,

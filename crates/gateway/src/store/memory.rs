@@ -102,12 +102,12 @@ impl LimitStore for MemoryStore {
             *entry = (0, 0);
         }
         if entry.0 == 0 && renewal_secs > 0 {
-            entry.1 = now + renewal_secs;
+            entry.1 = now.saturating_add(renewal_secs);
         }
-        entry.0 += 1;
+        entry.0 = entry.0.saturating_add(1);
         Ok(QuotaState {
             allowed: entry.0 <= max,
-            remaining: (max - entry.0).max(0),
+            remaining: max.saturating_sub(entry.0).max(0),
             resets_at: entry.1,
         })
     }
@@ -146,6 +146,16 @@ mod tests {
         assert!(!c.allowed && c.remaining == 0);
         s.reset_quota("k").await.unwrap();
         assert!(s.quota_hit("k", 2, 3600).await.unwrap().allowed);
+    }
+
+    #[tokio::test]
+    async fn extreme_limits_do_not_panic() {
+        let s = MemoryStore::new();
+        let q = s.quota_hit("k", i64::MIN, i64::MAX).await.unwrap();
+        assert!(!q.allowed && q.remaining == 0 && q.resets_at == i64::MAX);
+        assert!(s.quota_hit("m", i64::MAX, 1).await.unwrap().allowed);
+        assert!(s.rate_hit("r", u64::MAX, Duration::MAX).await.unwrap());
+        assert!(!s.rate_hit("z", 0, Duration::MAX).await.unwrap());
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ pub use redis::RedisStore;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use hookshot_event::{ConfigError, Location};
 
 use crate::session::Session;
 
@@ -79,17 +80,66 @@ pub trait LimitStore: Send + Sync {
 pub trait Storage: KeyStore + LimitStore {}
 impl<T: KeyStore + LimitStore> Storage for T {}
 
+/// The most requests a session's `rate` may allow per window (the memory store keeps one entry
+/// per accepted request of a window).
+pub const MAX_RATE: f64 = 1_000_000.0;
+/// The longest rate window and quota period, in seconds: ten years.
+pub const MAX_PERIOD_SECS: i64 = 315_360_000;
+
 /// The rolling window for a session's `rate` per `per` seconds: the whole number of requests and
 /// the window they are counted in (a rate below 1 widens the window: 0.5 per 1 s is 1 per 2 s).
-/// `None` when the session has no rate limit (`rate` or `per` 0 or less).
-pub fn rate_window(rate: f64, per: f64) -> Option<(u64, Duration)> {
-    if !(rate > 0.0 && per > 0.0 && rate.is_finite() && per.is_finite()) {
-        return None;
+/// `None` when the session has no rate limit (`rate` or `per` 0, or Tyk's -1).
+///
+/// Refused, naming the field: a value that is not finite, negative other than -1, a `rate` above
+/// [`MAX_RATE`], or a window (`per`, or `per / rate` for a rate below 1) above
+/// [`MAX_PERIOD_SECS`].
+pub fn rate_window(rate: f64, per: f64) -> Result<Option<(u64, Duration)>, ConfigError> {
+    let bad = |field: &str, value: f64, expected: String| {
+        ConfigError::new(
+            Location::default().field(field),
+            format!("found the number {value:?}"),
+            expected,
+        )
+    };
+    if !(rate.is_finite() && (rate == -1.0 || (0.0..=MAX_RATE).contains(&rate))) {
+        return Err(bad(
+            "rate",
+            rate,
+            format!(
+                "expected requests per window from 0 to {MAX_RATE}, or 0 or -1 for no rate limit"
+            ),
+        ));
+    }
+    let max_period = MAX_PERIOD_SECS as f64;
+    if !(per.is_finite() && (per == -1.0 || (0.0..=max_period).contains(&per))) {
+        return Err(bad(
+            "per",
+            per,
+            format!(
+                "expected a window in seconds from 0 to {MAX_PERIOD_SECS} (ten years), or 0 or -1 \
+                 for no rate limit"
+            ),
+        ));
+    }
+    if rate <= 0.0 || per <= 0.0 {
+        return Ok(None);
     }
     if rate < 1.0 {
-        return Some((1, Duration::from_secs_f64(per / rate)));
+        let window = per / rate;
+        if window > max_period {
+            return Err(bad(
+                "rate",
+                rate,
+                format!(
+                    "expected a rate of at least {} with `per` {per}: a rate below 1 widens the \
+                     window to per / rate seconds, at most {MAX_PERIOD_SECS} (ten years)",
+                    per / max_period
+                ),
+            ));
+        }
+        return Ok(Some((1, Duration::from_secs_f64(window))));
     }
-    Some((rate.floor() as u64, Duration::from_secs_f64(per)))
+    Ok(Some((rate.floor() as u64, Duration::from_secs_f64(per))))
 }
 
 pub(crate) fn now_unix() -> i64 {
@@ -111,9 +161,46 @@ mod tests {
 
     #[test]
     fn rate_windows() {
-        assert_eq!(rate_window(0.0, 1.0), None);
-        assert_eq!(rate_window(5.0, 0.0), None);
-        assert_eq!(rate_window(10.5, 60.0), Some((10, Duration::from_secs(60))));
-        assert_eq!(rate_window(0.5, 1.0), Some((1, Duration::from_secs(2))));
+        let w = |rate, per| rate_window(rate, per).unwrap();
+        assert_eq!(w(0.0, 1.0), None);
+        assert_eq!(w(5.0, 0.0), None);
+        assert_eq!(w(-1.0, -1.0), None);
+        assert_eq!(w(10.5, 60.0), Some((10, Duration::from_secs(60))));
+        assert_eq!(w(0.5, 1.0), Some((1, Duration::from_secs(2))));
+        assert_eq!(
+            w(MAX_RATE, MAX_PERIOD_SECS as f64),
+            Some((1_000_000, Duration::from_secs(315_360_000)))
+        );
+    }
+
+    #[test]
+    fn absurd_rates_and_windows_are_refused_naming_the_field() {
+        let cases = [
+            (
+                1.0,
+                1e20,
+                "field `per`: found the number 1e20; expected a window in seconds from 0 to 315360000",
+            ),
+            (1.0, f64::INFINITY, "field `per`: found the number inf"),
+            (1.0, f64::NAN, "field `per`: found the number NaN"),
+            (1.0, -2.0, "field `per`: found the number -2.0"),
+            (1.0, 315_360_001.0, "field `per`"),
+            (f64::NAN, 1.0, "field `rate`: found the number NaN"),
+            (
+                -0.5,
+                1.0,
+                "field `rate`: found the number -0.5; expected requests per window from 0 to 1000000",
+            ),
+            (1e7, 1.0, "field `rate`: found the number 10000000.0"),
+            (1e-300, 1.0, "field `rate`: found the number 1e-300"),
+            (0.5, 315_360_000.0, "a rate below 1 widens the window"),
+        ];
+        for (rate, per, want) in cases {
+            let e = rate_window(rate, per).unwrap_err().to_string();
+            assert!(
+                e.contains(want),
+                "rate {rate} per {per}: {e} does not contain {want}"
+            );
+        }
     }
 }

@@ -167,7 +167,7 @@ impl LimitStore for RedisStore {
             .rate
             .key(self.key("rate", key_hash))
             .arg(now)
-            .arg(window.as_millis().max(1) as u64)
+            .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1))
             .arg(limit)
             .arg(member)
             .invoke_async(&mut conn)
@@ -192,8 +192,12 @@ impl LimitStore for RedisStore {
             .map_err(err)?;
         Ok(QuotaState {
             allowed: used <= max,
-            remaining: (max - used).max(0),
-            resets_at: if ttl >= 0 { now_unix() + ttl } else { 0 },
+            remaining: max.saturating_sub(used).max(0),
+            resets_at: if ttl >= 0 {
+                now_unix().saturating_add(ttl)
+            } else {
+                0
+            },
         })
     }
 

@@ -1,0 +1,3 @@
+module hookshot/template-golden
+
+go 1.19

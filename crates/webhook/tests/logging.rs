@@ -1,0 +1,111 @@
+//! What a failing webhook writes to the log: the receiver by scheme, host and port, never the
+//! path or query of its URL (often a bearer secret). Alone in its test binary, so that no other
+//! test's threads share the tracing callsites it watches.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hookshot_cooldown::MemoryStore;
+use hookshot_event::{Event, EventMeta, EventType, KeyFailureMeta, Method, RetryPolicy, TargetUrl};
+use hookshot_template::Template;
+use hookshot_testkit::receiver::{Receiver, Reply};
+use hookshot_transport::{HttpTransport, HttpTransportConfig};
+use hookshot_webhook::{EventHandler, Outcome, WebhookConfig, WebhookHandler};
+
+fn handler(url: &str) -> WebhookHandler {
+    let config = WebhookConfig {
+        id: None,
+        name: None,
+        method: Method::Post,
+        target_path: TargetUrl::parse(url).unwrap(),
+        template_path: None,
+        header_map: BTreeMap::new(),
+        event_timeout: 0,
+        request_timeout: None,
+        retry: RetryPolicy {
+            max_attempts: 2,
+            initial_backoff_ms: 1,
+            max_backoff_ms: 1,
+        },
+        signing_secret: None,
+    };
+    WebhookHandler::new(
+        config,
+        Arc::new(Template::default_webhook()),
+        Arc::new(MemoryStore::new()),
+        Arc::new(HttpTransport::new(HttpTransportConfig::default()).unwrap()),
+    )
+    .unwrap()
+}
+
+fn auth_failure() -> Event {
+    Event::new(
+        EventType::AuthFailure,
+        EventMeta::KeyFailure(KeyFailureMeta {
+            message: "Auth Failure".into(),
+            path: "/orders/".into(),
+            key: "k".into(),
+            ..Default::default()
+        }),
+    )
+}
+
+/// Collects what a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_failing_delivery_logs_the_receiver_without_its_path_or_query() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let rx = Receiver::start().await;
+    rx.set_default_reply(Reply::status(500));
+    for url in [
+        format!("http://127.0.0.1:{port}/services/T0/B0/s3cret?token=t0k"),
+        rx.url("/services/T0/B0/s3cret?token=t0k"),
+    ] {
+        let outcome = handler(&url).handle(&auth_failure()).await;
+        assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+        tracing::debug!(?outcome, "the outcome, as a caller would log it");
+    }
+    let text = logs.text();
+    assert!(
+        text.contains(&format!(
+            "handler=POST http://127.0.0.1:{port} url=http://127.0.0.1:{port}"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("retrying webhook"), "{text}");
+    assert_eq!(text.matches("webhook not delivered").count(), 2, "{text}");
+    for secret in ["s3cret", "t0k", "/services"] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
+    }
+}
