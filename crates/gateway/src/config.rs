@@ -203,7 +203,7 @@ pub struct HookshotConfig {
     pub connect_timeout_secs: u64,
     /// Seconds one webhook attempt may take in all (a handler's `request_timeout` overrides it).
     pub request_timeout_secs: u64,
-    /// A PEM file of extra CA certificates trusted for `https` webhook receivers.
+    /// A PEM file of extra CA certificates trusted for `https` webhook receivers and upstreams.
     pub extra_ca_file: String,
     /// Whether a webhook is sent when the cool-down store cannot be asked (Redis down): `true`
     /// risks duplicates, `false` risks losing it.

@@ -85,7 +85,11 @@ fn session() -> Session {
     }
 }
 
-fn gateway<S: KeyStore + LimitStore + 'static>(store: Arc<S>, upstream: &str) -> Gateway {
+fn gateway<S: KeyStore + LimitStore + 'static>(
+    store: Arc<S>,
+    upstream: &str,
+    deadline: Duration,
+) -> Gateway {
     let def = format!(
         r#"{{"api_id": "orders", "name": "Orders", "use_keyless": false,
             "auth": {{"auth_header_name": "Authorization"}},
@@ -102,7 +106,7 @@ fn gateway<S: KeyStore + LimitStore + 'static>(store: Arc<S>, upstream: &str) ->
         upstream_tls: hookshot_transport::tls_client_config(None).unwrap(),
         storage_name: "test".into(),
         send_keys_in_clear: false,
-        storage_deadline: DEADLINE,
+        storage_deadline: deadline,
     })
 }
 
@@ -125,7 +129,7 @@ async fn the_key_rate_and_quota_calls_share_one_deadline() {
         delay: Duration::from_millis(300),
     });
     store.inner.put(&hash_key("k"), &session()).await.unwrap();
-    let gw = gateway(store, "http://127.0.0.1:1/");
+    let gw = gateway(store, "http://127.0.0.1:1/", DEADLINE);
     assert_eq!(get(&gw, "k").await, (503, DEADLINE));
 }
 
@@ -140,12 +144,16 @@ async fn a_hung_redis_costs_the_deadline_then_nothing_until_it_answers_again() {
             kind: hookshot_gateway::config::StorageType::Redis,
             host: "127.0.0.1".into(),
             port: redis.port(),
+            // Longer than the deadline: a request must not wait for Redis' own timeout.
+            timeout_secs: 10,
             ..Default::default()
         })
         .unwrap(),
     );
     store.put(&hash_key("k"), &session()).await.unwrap();
-    let gw = gateway(store, &upstream.url("/"));
+    // Long enough for a loaded machine once the clock runs again; the paused part costs nothing.
+    let deadline = Duration::from_secs(3);
+    let gw = gateway(store, &upstream.url("/"), deadline);
     assert_eq!(get(&gw, "k").await.0, 200);
 
     // Redis hangs: connected, never answering. Each request costs the deadline (not a Redis
@@ -157,7 +165,7 @@ async fn a_hung_redis_costs_the_deadline_then_nothing_until_it_answers_again() {
         assert_eq!(status, 503);
         // The paused clock started between milliseconds; timers fire on the next one.
         assert!(
-            took >= DEADLINE && took <= DEADLINE + Duration::from_millis(1),
+            took >= deadline && took <= deadline + Duration::from_millis(1),
             "{took:?}"
         );
     }
