@@ -17,6 +17,7 @@ use http_body_util::{BodyExt, Full};
 
 use crate::api::{Api, ApiSet};
 use crate::metrics::Metrics;
+use crate::path::PathError;
 use crate::proxy::{ProxyError, Upstream};
 use crate::session::hash_key;
 use crate::store::{KeyStore, LimitStore, QuotaState, StoreError, now_unix, rate_window};
@@ -75,6 +76,38 @@ pub struct Gateway {
     reloader: Option<Reloader>,
     apis_hook: Option<ApisHook>,
     metrics_sources: Vec<MetricsSource>,
+}
+
+/// Where a request is routed.
+enum Route {
+    /// The gateway's own endpoints: `/hello`, `/metrics`, `/tyk/...`.
+    Endpoint,
+    /// An API.
+    Api(Arc<Api>),
+    /// Nothing.
+    NotFound,
+}
+
+impl Route {
+    fn same(&self, other: &Route) -> bool {
+        match (self, other) {
+            (Route::Endpoint, Route::Endpoint) | (Route::NotFound, Route::NotFound) => true,
+            (Route::Api(a), Route::Api(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// Replaces the path of `req`'s target, keeping its query as sent.
+fn set_path(req: &mut Request<Body>, path: &str) -> Option<()> {
+    let target = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    parts.path_and_query = Some(http::uri::PathAndQuery::try_from(target).ok()?);
+    *req.uri_mut() = http::Uri::from_parts(parts).ok()?;
+    Some(())
 }
 
 /// The request as events report it.
@@ -181,20 +214,60 @@ impl Gateway {
     }
 
     /// Answers one request from the client at `peer`.
-    pub async fn handle(&self, req: Request<Body>, peer: SocketAddr) -> Response<Body> {
-        let path = req.uri().path();
-        if path == "/hello" || path == "/metrics" || path.starts_with("/tyk/") || path == "/tyk" {
-            let response = crate::admin::handle(self, req).await;
-            self.metrics.request("", response.status().as_u16());
-            return response;
-        }
-        let Some(api) = self.apis().route(path).cloned() else {
-            self.metrics.request("", 404);
-            return error_response(StatusCode::NOT_FOUND, "Not Found");
+    ///
+    /// The path is normalised first ([`crate::path`]): a path refused there, or whose
+    /// dot-segments lead it somewhere other than what its written form addresses, is answered
+    /// 400 and fires no event; otherwise the request is routed, and sent upstream, by its
+    /// normalised path (the query as sent).
+    pub async fn handle(&self, mut req: Request<Body>, peer: SocketAddr) -> Response<Body> {
+        let route = match self.route(&mut req) {
+            Ok(route) => route,
+            Err(e) => {
+                self.metrics.request("", 400);
+                return error_response(StatusCode::BAD_REQUEST, &e.to_string());
+            }
+        };
+        let api = match route {
+            Route::Endpoint => {
+                let response = crate::admin::handle(self, req).await;
+                self.metrics.request("", response.status().as_u16());
+                return response;
+            }
+            Route::NotFound => {
+                self.metrics.request("", 404);
+                return error_response(StatusCode::NOT_FOUND, "Not Found");
+            }
+            Route::Api(api) => api,
         };
         let (status, response) = self.serve_api(api.clone(), req, peer).await;
         self.metrics.request(api.id(), status);
         response
+    }
+
+    /// Where the request goes, by its normalised path, which replaces the path it came with.
+    fn route(&self, req: &mut Request<Body>) -> Result<Route, PathError> {
+        let apis = self.apis();
+        let target = |path: &str| {
+            if path == "/hello" || path == "/metrics" || path.starts_with("/tyk/") || path == "/tyk"
+            {
+                Route::Endpoint
+            } else {
+                apis.route(path)
+                    .cloned()
+                    .map_or(Route::NotFound, Route::Api)
+            }
+        };
+        let original = req.uri().path();
+        let path = crate::path::normalise(original)?;
+        let route = target(&path.resolved);
+        if path.had_dot_segments() && !route.same(&target(&path.written)) {
+            return Err(PathError::Climbs);
+        }
+        if path.resolved != original {
+            let resolved = path.resolved.into_owned();
+            set_path(req, &resolved).ok_or(PathError::BadEscape)?;
+        }
+        Ok(route)
     }
 
     async fn serve_api(
