@@ -228,3 +228,47 @@ async fn accepting_waits_at_the_connection_cap() {
     drop(first);
     assert_eq!(read_response(&mut third).await, 200);
 }
+
+#[tokio::test]
+async fn control_api_hostname_answers_the_control_api_to_that_host_only() {
+    let gw = Gateway::new(GatewayParts {
+        secret: "a-secret-of-some-length".into(),
+        apis: ApiSet::default(),
+        keys: Arc::new(MemoryStore::new()),
+        limits: Arc::new(MemoryStore::new()),
+        sink: Arc::new(NoEvents),
+        upstream_timeout: None,
+        storage_name: "memory".into(),
+    })
+    .with_control_hostname("Control.Example");
+    let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+    let status = |path: &str, host: &str, endpoints: Endpoints| {
+        let req = http::Request::get(path)
+            .header("host", host)
+            .body(hookshot_gateway::app::full(""))
+            .unwrap();
+        let gw = &gw;
+        async move { gw.handle_on(req, peer, endpoints).await.status().as_u16() }
+    };
+    for endpoints in [Endpoints::All, Endpoints::Control] {
+        assert_eq!(
+            status("/metrics", "control.example:8081", endpoints).await,
+            200
+        );
+        assert_eq!(status("/metrics", "CONTROL.EXAMPLE", endpoints).await, 200);
+        assert_eq!(status("/metrics", "gateway.example", endpoints).await, 404);
+        assert_eq!(
+            status("/tyk/reload", "gateway.example", endpoints).await,
+            404
+        );
+        assert_eq!(
+            status("/tyk/reload", "control.example", endpoints).await,
+            403
+        );
+        assert_eq!(status("/hello", "gateway.example", endpoints).await, 200);
+    }
+    assert_eq!(
+        status("/metrics", "control.example", Endpoints::Public).await,
+        404
+    );
+}
