@@ -11,9 +11,10 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
 
 use crate::api::{self, ApiSet};
 use crate::app::{Endpoints, Gateway, GatewayParts};
@@ -105,45 +106,60 @@ impl Default for ListenerLimits {
     }
 }
 
-/// Whether a connection has a request in progress, for its idle timeout.
-#[derive(Default)]
+/// Whether a connection has a request in progress, and since when it has had none, for its
+/// idle timeout. Requests only touch two atomics; the connection's one timer re-arms itself.
 struct Activity {
+    opened: Instant,
     in_flight: AtomicUsize,
-    changed: Notify,
+    /// Milliseconds from `opened` to when the last request ended.
+    idle_since_ms: AtomicU64,
 }
 
 /// A request in progress on a connection; it ends when dropped.
 struct InFlight(Arc<Activity>);
 
 impl Activity {
+    fn new() -> Activity {
+        Activity {
+            opened: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(0),
+        }
+    }
+
     fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
-        self.changed.notify_waiters();
         InFlight(self.clone())
     }
 
     /// Completes once the connection has had no request in progress for `idle`.
     async fn idle_for(&self, idle: Duration) {
+        let mut deadline = self.opened + idle;
         loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            if self.in_flight.load(Ordering::SeqCst) == 0 {
-                tokio::select! {
-                    () = tokio::time::sleep(idle) => return,
-                    () = changed => {}
-                }
-            } else {
-                changed.await;
+            tokio::time::sleep_until(deadline).await;
+            let now = Instant::now();
+            if self.in_flight.load(Ordering::SeqCst) > 0 {
+                deadline = now + idle;
+                continue;
             }
+            let since =
+                self.opened + Duration::from_millis(self.idle_since_ms.load(Ordering::SeqCst));
+            if now >= since + idle {
+                return;
+            }
+            deadline = since + idle;
         }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.0.changed.notify_waiters();
+        // The end time is written before the count goes down, so that whoever sees no request
+        // in progress also sees when the last one ended.
+        let activity = &self.0;
+        let ms = u64::try_from(activity.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        activity.idle_since_ms.fetch_max(ms, Ordering::SeqCst);
+        activity.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -188,7 +204,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let gw = gateway.clone();
-        let activity = Arc::new(Activity::default());
+        let activity = Arc::new(Activity::new());
         let requests = activity.clone();
         let service = service_fn(move |req: http::Request<Incoming>| {
             let gw = gw.clone();
