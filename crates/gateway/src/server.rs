@@ -405,15 +405,44 @@ pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
         0 => None,
         port => Some(bind(host, port).await?),
     };
+    let limits = ListenerLimits::from_config(&loaded.config);
+    let listeners = if control.is_some() { 2 } else { 1 };
+    if let Some(soft) = open_file_limit()
+        && limits.max_connections.saturating_mul(listeners) + FILES_BESIDE_CLIENTS > soft
+    {
+        tracing::warn!(
+            max_connections = limits.max_connections,
+            listeners,
+            open_file_limit = soft,
+            "hookshot.max_connections allows more client connections than the open-file limit \
+             leaves room for beside upstream, Redis and webhook connections; lower it or raise \
+             the limit (ulimit -n, LimitNOFILE)"
+        );
+    }
     Ok(Running {
         gateway: Arc::new(gateway),
         events,
         listener,
         addr,
         control,
-        limits: ListenerLimits::from_config(&loaded.config),
+        limits,
         signals: Signals::register(),
     })
+}
+
+/// Files the process needs besides client connections: upstream, Redis and webhook
+/// connections, listeners, logs.
+const FILES_BESIDE_CLIENTS: usize = 256;
+
+/// The soft limit on open files (Linux: `/proc/self/limits`), when it can be read.
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 async fn bind(host: &str, port: u16) -> Result<(TcpListener, SocketAddr), RunError> {
@@ -528,4 +557,35 @@ async fn shutdown_signal(term: Option<tokio::signal::unix::Signal>) {
 async fn shutdown_signal(_term: Option<()>) {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("ctrl-c: shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_file_limit_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(open_file_limit().is_some_and(|n| n > 0));
+        }
+    }
+
+    #[test]
+    fn limits_come_from_the_configuration() {
+        let mut config = Config::default();
+        let defaults = ListenerLimits::from_config(&config);
+        assert_eq!(defaults.header_read_timeout, Duration::from_secs(30));
+        assert_eq!(defaults.idle_timeout, Duration::from_secs(60));
+        assert_eq!(
+            defaults.http2_keep_alive_interval,
+            Some(Duration::from_secs(20))
+        );
+        assert_eq!(defaults.max_connections, 4_096);
+        assert_eq!(defaults.max_header_bytes, 65_536);
+        config.http_server_options.read_timeout = 7;
+        config.hookshot.http2_keep_alive_interval_secs = 0;
+        let set = ListenerLimits::from_config(&config);
+        assert_eq!(set.header_read_timeout, Duration::from_secs(7));
+        assert_eq!(set.http2_keep_alive_interval, None);
+    }
 }
