@@ -326,10 +326,8 @@ mod tests {
             limits: store,
             sink: std::sync::Arc::new(NoSink),
             upstream_timeout: None,
-            upstream_tls: hookshot_transport::tls_client_config(None).unwrap(),
             storage_name: "memory".into(),
             send_keys_in_clear: false,
-            storage_deadline: std::time::Duration::from_millis(500),
         });
         let key = format!("k{}", "e".repeat(60_000));
         let logs = logged(|| {

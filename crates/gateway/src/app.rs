@@ -21,6 +21,7 @@ use http_body_util::{BodyExt, Full};
 
 use crate::api::{Api, ApiSet};
 use crate::metrics::Metrics;
+use crate::path::PathError;
 use crate::proxy::{ProxyError, Upstream};
 use crate::session::hash_key;
 use crate::store::{Circuit, KeyStore, LimitStore, QuotaState, StoreError, now_unix};
@@ -60,16 +61,15 @@ pub struct GatewayParts {
     pub sink: Arc<dyn EventSink>,
     /// How long to wait for an upstream's response headers.
     pub upstream_timeout: Option<Duration>,
-    /// The TLS settings of upstream connections (the webhook transport's roots and extra CA file).
-    pub upstream_tls: rustls::ClientConfig,
     /// `memory` or `redis`, for `/hello`.
     pub storage_name: String,
     /// Whether key events carry the presented key as it came (`hookshot.send_keys_in_clear`);
     /// by default it is obfuscated as Tyk's logs do ([`obfuscate_key`]).
     pub send_keys_in_clear: bool,
-    /// The time all the storage calls of one request may take together.
-    pub storage_deadline: Duration,
 }
+
+/// The default of [`Gateway::with_storage_deadline`] (`storage.request_deadline_ms`).
+pub const DEFAULT_STORAGE_DEADLINE: Duration = Duration::from_millis(500);
 
 /// The gateway: its APIs (swapped whole on reload), stores, event sink and counters.
 pub struct Gateway {
@@ -91,6 +91,68 @@ pub struct Gateway {
     reloader: Option<Reloader>,
     apis_hook: Option<ApisHook>,
     metrics_sources: Vec<MetricsSource>,
+    control_hostname: Option<String>,
+}
+
+/// Which of the gateway's endpoints a listener answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Endpoints {
+    /// Everything: the APIs, `/hello` and the control API (no `control_api_port`).
+    #[default]
+    All,
+    /// The APIs and `/hello`; the control API (`/tyk/...`, `/metrics`) answers 404.
+    Public,
+    /// The control API and `/hello`; everything else answers 404.
+    Control,
+}
+
+/// Where a request is routed.
+enum Route {
+    /// `/hello`.
+    Hello,
+    /// The control API: `/tyk/...` and `/metrics`.
+    Control,
+    /// An API.
+    Api(Arc<Api>),
+    /// Nothing.
+    NotFound,
+}
+
+impl Route {
+    fn same(&self, other: &Route) -> bool {
+        match (self, other) {
+            (Route::Hello, Route::Hello)
+            | (Route::Control, Route::Control)
+            | (Route::NotFound, Route::NotFound) => true,
+            (Route::Api(a), Route::Api(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+/// The host a request names (`Host`, else the target's authority), without its port.
+fn request_host<B>(req: &Request<B>) -> Option<&str> {
+    let host = match req.headers().get(header::HOST) {
+        Some(v) => v.to_str().ok()?,
+        None => req.uri().authority()?.as_str(),
+    };
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    Some(match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').map_or(host, |(inside, _)| inside),
+        None => host.split_once(':').map_or(host, |(name, _)| name),
+    })
+}
+
+/// Replaces the path of `req`'s target, keeping its query as sent.
+fn set_path(req: &mut Request<Body>, path: &str) -> Option<()> {
+    let target = match req.uri().query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    parts.path_and_query = Some(http::uri::PathAndQuery::try_from(target).ok()?);
+    *req.uri_mut() = http::Uri::from_parts(parts).ok()?;
+    Some(())
 }
 
 /// The request as events report it: credentials redacted, every field within its cap.
@@ -110,10 +172,14 @@ impl Gateway {
             keys: parts.keys,
             limits: parts.limits,
             sink: parts.sink,
-            upstream: Upstream::new(parts.upstream_tls, parts.upstream_timeout),
+            upstream: Upstream::new(
+                hookshot_transport::tls_client_config(None)
+                    .expect("webpki's and the system's roots make a TLS configuration"),
+                parts.upstream_timeout,
+            ),
             metrics: Metrics::default(),
             storage_name: parts.storage_name,
-            storage_deadline: parts.storage_deadline,
+            storage_deadline: DEFAULT_STORAGE_DEADLINE,
             storage_circuit: Circuit::default(),
             storage_log: LogGate::new(Duration::from_secs(10)),
             upstream_log: LogGate::new(Duration::from_secs(10)),
@@ -123,7 +189,38 @@ impl Gateway {
             reloader: None,
             apis_hook: None,
             metrics_sources: Vec::new(),
+            control_hostname: None,
         }
+    }
+
+    /// The same gateway, answering the control API (`/tyk/...`, `/metrics`) only to requests
+    /// whose host is `hostname` (Tyk's `control_api_hostname`; any case, port ignored); an empty
+    /// name answers every host.
+    pub fn with_control_hostname(mut self, hostname: &str) -> Gateway {
+        let name = hostname.trim_start_matches('[').trim_end_matches(']');
+        self.control_hostname = (!name.is_empty()).then(|| name.to_owned());
+        self
+    }
+
+    fn is_control_host<B>(&self, req: &Request<B>) -> bool {
+        match &self.control_hostname {
+            None => true,
+            Some(name) => request_host(req).is_some_and(|h| h.eq_ignore_ascii_case(name)),
+        }
+    }
+
+    /// The same gateway, reaching upstreams with `tls` (by default webpki's and the system's roots;
+    /// the server passes the webhook transport's, with `hookshot.extra_ca_file`).
+    pub fn with_upstream_tls(mut self, tls: rustls::ClientConfig) -> Gateway {
+        self.upstream = Upstream::new(tls, self.upstream.timeout());
+        self
+    }
+
+    /// The same gateway, giving all the storage calls of one request `deadline` together
+    /// (default [`DEFAULT_STORAGE_DEADLINE`]).
+    pub fn with_storage_deadline(mut self, deadline: Duration) -> Gateway {
+        self.storage_deadline = deadline;
+        self
     }
 
     /// The same gateway, re-reading its APIs with `reloader` on `/tyk/reload` and SIGHUP.
@@ -201,21 +298,83 @@ impl Gateway {
         }
     }
 
-    /// Answers one request from the client at `peer`.
+    /// Answers one request from the client at `peer`, on a gateway with one listener for
+    /// everything ([`Endpoints::All`]).
     pub async fn handle(&self, req: Request<Body>, peer: SocketAddr) -> Response<Body> {
-        let path = req.uri().path();
-        if path == "/hello" || path == "/metrics" || path.starts_with("/tyk/") || path == "/tyk" {
-            let response = crate::admin::handle(self, req).await;
-            self.metrics.request("", response.status().as_u16());
-            return response;
-        }
-        let Some(api) = self.apis().route(path).cloned() else {
-            self.metrics.request("", 404);
-            return error_response(StatusCode::NOT_FOUND, "Not Found");
+        self.handle_on(req, peer, Endpoints::All).await
+    }
+
+    /// Answers one request from the client at `peer` that came to a listener serving
+    /// `endpoints`; the others answer 404 (Tyk's `{"error": "Not Found"}`).
+    ///
+    /// The path is normalised first ([`crate::path`]): a path refused there, or whose
+    /// dot-segments lead it somewhere other than what its written form addresses, is answered
+    /// 400 and fires no event; otherwise the request is routed, and sent upstream, by its
+    /// normalised path (the query as sent).
+    pub async fn handle_on(
+        &self,
+        mut req: Request<Body>,
+        peer: SocketAddr,
+        endpoints: Endpoints,
+    ) -> Response<Body> {
+        let route = match self.route(&mut req) {
+            Ok(route) => route,
+            Err(e) => {
+                self.metrics.request("", 400);
+                return error_response(StatusCode::BAD_REQUEST, &e.to_string());
+            }
+        };
+        let served = match (&route, endpoints) {
+            (Route::Control, Endpoints::Public) | (Route::Api(_), Endpoints::Control) => false,
+            (Route::Control, _) => self.is_control_host(&req),
+            _ => true,
+        };
+        let api = match route {
+            _ if !served => {
+                self.metrics.request("", 404);
+                return error_response(StatusCode::NOT_FOUND, "Not Found");
+            }
+            Route::Hello | Route::Control => {
+                let response = crate::admin::handle(self, req).await;
+                self.metrics.request("", response.status().as_u16());
+                return response;
+            }
+            Route::NotFound => {
+                self.metrics.request("", 404);
+                return error_response(StatusCode::NOT_FOUND, "Not Found");
+            }
+            Route::Api(api) => api,
         };
         let (status, response) = self.serve_api(api.clone(), req, peer).await;
         self.metrics.request(api.id(), status);
         response
+    }
+
+    /// Where the request goes, by its normalised path, which replaces the path it came with.
+    fn route(&self, req: &mut Request<Body>) -> Result<Route, PathError> {
+        let apis = self.apis();
+        let target = |path: &str| {
+            if path == "/hello" {
+                Route::Hello
+            } else if path == "/metrics" || path.starts_with("/tyk/") || path == "/tyk" {
+                Route::Control
+            } else {
+                apis.route(path)
+                    .cloned()
+                    .map_or(Route::NotFound, Route::Api)
+            }
+        };
+        let original = req.uri().path();
+        let path = crate::path::normalise(original)?;
+        let route = target(&path.resolved);
+        if path.had_dot_segments() && !route.same(&target(&path.written)) {
+            return Err(PathError::Climbs);
+        }
+        if path.resolved != original {
+            let resolved = path.resolved.into_owned();
+            set_path(req, &resolved).ok_or(PathError::BadEscape)?;
+        }
+        Ok(route)
     }
 
     async fn serve_api(
@@ -724,6 +883,23 @@ mod tests {
         assert_eq!(obfuscate_key("abcd"), "--");
         assert_eq!(obfuscate_key(""), "--");
         assert_eq!(obfuscate_key("clé-éèàü"), "****éèàü");
+    }
+
+    #[test]
+    fn the_request_host_is_read_without_its_port() {
+        let host = |h: &str| {
+            let req = Request::get("/").header("host", h).body(()).unwrap();
+            request_host(&req).map(str::to_owned)
+        };
+        assert_eq!(
+            host("ctl.example.com:8081").as_deref(),
+            Some("ctl.example.com")
+        );
+        assert_eq!(host("CTL.example.com").as_deref(), Some("CTL.example.com"));
+        assert_eq!(host("[::1]:8081").as_deref(), Some("::1"));
+        assert_eq!(host("[::1]").as_deref(), Some("::1"));
+        let h2 = Request::get("http://ctl:1/x").body(()).unwrap();
+        assert_eq!(request_host(&h2), Some("ctl"));
     }
 
     #[test]

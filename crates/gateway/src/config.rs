@@ -25,8 +25,19 @@ pub const EXAMPLE_API_NAME: &str = "<bundled example>/apps/orders.json";
 pub struct Config {
     /// The address to listen on; empty means every interface (`0.0.0.0`).
     pub listen_address: String,
-    /// The port for proxied APIs and the gateway's own endpoints (`/hello`, `/tyk/...`, `/metrics`).
+    /// The port for proxied APIs and `/hello`, and for the control API (`/tyk/...`, `/metrics`)
+    /// unless `control_api_port` moves it.
     pub listen_port: u16,
+    /// Tyk's control port: when not 0, `/tyk/...` and `/metrics` are served only on a second
+    /// listener at `listen_address:control_api_port` (with `/hello`), and answer 404 on
+    /// `listen_port`.
+    pub control_api_port: u16,
+    /// Tyk's control API host name: when set, `/tyk/...` and `/metrics` answer only requests whose
+    /// `Host` (without its port, in any case) is this name, and 404 the others. It names no
+    /// address to bind: as in Tyk, the control listener binds `listen_address`.
+    pub control_api_hostname: String,
+    /// Tyk's HTTP server settings; Hookshot reads `read_timeout` (and refuses `use_ssl`).
+    pub http_server_options: HttpServerOptions,
     /// The secret the keys API and `/tyk/reload` require in `x-tyk-authorization`.
     /// Overridden by `HOOKSHOT_SECRET` (or Tyk's `TYK_GW_SECRET`). Empty refuses every admin call;
     /// otherwise at least [`MIN_SECRET_CHARS`] characters unless the listener is loopback-only
@@ -53,6 +64,9 @@ impl Default for Config {
         Config {
             listen_address: String::new(),
             listen_port: 8080,
+            control_api_port: 0,
+            control_api_hostname: String::new(),
+            http_server_options: HttpServerOptions::default(),
             secret: String::new(),
             template_path: String::new(),
             app_path: String::new(),
@@ -63,6 +77,31 @@ impl Default for Config {
         }
     }
 }
+
+/// `http_server_options`: the part of Tyk's HTTP server settings Hookshot applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpServerOptions {
+    /// Seconds a client has to send a whole request head, counted from when the gateway starts
+    /// waiting for one (on a new connection, and after each answer on a kept-alive HTTP/1
+    /// connection); beyond it the connection is closed. 0 (or missing) means
+    /// [`DEFAULT_READ_TIMEOUT_SECS`]; at most [`MAX_TIMEOUT_SECS`]. Tyk applies it to the body
+    /// too; Hookshot to the head only.
+    pub read_timeout: u64,
+}
+
+/// The header read timeout when `http_server_options.read_timeout` is 0 or missing.
+pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 30;
+/// The most seconds a listener timeout (`read_timeout`, `idle_timeout_secs`, HTTP/2 keep-alive)
+/// may be set to.
+pub const MAX_TIMEOUT_SECS: u64 = 3_600;
+/// The most connections `hookshot.max_connections` may allow.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+/// The smallest request head `hookshot.max_header_bytes` may allow (hyper's smallest HTTP/1
+/// read buffer).
+pub const MIN_HEADER_BYTES: usize = 8_192;
+/// The largest request head `hookshot.max_header_bytes` may allow.
+pub const MAX_HEADER_BYTES: usize = 1 << 20;
 
 /// Which storage backs the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -214,6 +253,23 @@ pub struct HookshotConfig {
     /// presented key in `Meta.Key` as it came, as Tyk's do; by default (`false`) it is
     /// obfuscated as Tyk's logs write keys: `****` and its last four characters.
     pub send_keys_in_clear: bool,
+    /// Seconds a connection may stay with no request in progress before it is closed (HTTP/1
+    /// and HTTP/2); from 1 to [`MAX_TIMEOUT_SECS`]. An HTTP/1 connection waiting for a request
+    /// head is also closed by `http_server_options.read_timeout`, whichever comes first.
+    pub idle_timeout_secs: u64,
+    /// Seconds between the HTTP/2 pings sent on a connection that is otherwise quiet; 0: none;
+    /// at most [`MAX_TIMEOUT_SECS`].
+    pub http2_keep_alive_interval_secs: u64,
+    /// Seconds to wait for the answer to an HTTP/2 ping before closing the connection; from 1
+    /// to [`MAX_TIMEOUT_SECS`].
+    pub http2_keep_alive_timeout_secs: u64,
+    /// How many client connections each listener keeps open at once; beyond it, accepting waits
+    /// until one closes (new clients wait in the kernel's backlog). From 1 to [`MAX_CONNECTIONS`];
+    /// keep it under the process's open-file limit less what upstreams and Redis need.
+    pub max_connections: usize,
+    /// The largest request head accepted, in bytes (HTTP/1: the read buffer, answered 431
+    /// beyond it; HTTP/2: the header list size); from [`MIN_HEADER_BYTES`] to [`MAX_HEADER_BYTES`].
+    pub max_header_bytes: usize,
 }
 
 impl Default for HookshotConfig {
@@ -230,6 +286,11 @@ impl Default for HookshotConfig {
             fail_open: true,
             log_format: LogFormat::Text,
             send_keys_in_clear: false,
+            idle_timeout_secs: 60,
+            http2_keep_alive_interval_secs: 20,
+            http2_keep_alive_timeout_secs: 20,
+            max_connections: 4_096,
+            max_header_bytes: 64 * 1024,
         }
     }
 }
@@ -324,10 +385,16 @@ pub fn parse(
     check_fields::<Config>(
         obj,
         "",
-        &["storage", "hookshot", "event_handlers"],
+        &[
+            "storage",
+            "hookshot",
+            "event_handlers",
+            "http_server_options",
+        ],
         &at,
         &mut errors,
     );
+    section::<HttpServerOptions>(obj, "http_server_options", &at, &mut errors);
     section::<StorageConfig>(obj, "storage", &at, &mut errors);
     section::<HookshotConfig>(obj, "hookshot", &at, &mut errors);
     refuse_tls(&doc, &at, &mut errors);
@@ -511,6 +578,7 @@ fn validate(config: &Config, name: &str, errors: &mut ConfigErrors) {
             format!("expected at most {MAX_CONCURRENCY} webhook requests in flight"),
         ));
     }
+    validate_listeners(config, &at, errors);
     if config.storage.kind == StorageType::Redis {
         if config.storage.host.is_empty() {
             errors.push(ConfigError::new(
@@ -579,6 +647,76 @@ pub fn check_admin_secret(config: &Config, name: &str) -> Result<(), ConfigError
         ),
     )
     .into())
+}
+
+/// The control port, the listener timeouts and the connection and head-size caps.
+fn validate_listeners(config: &Config, at: &dyn Fn(&str) -> Location, errors: &mut ConfigErrors) {
+    if config.control_api_port != 0 && config.control_api_port == config.listen_port {
+        errors.push(ConfigError::new(
+            at("control_api_port"),
+            format!(
+                "found the number {}, which is listen_port too",
+                config.control_api_port
+            ),
+            "expected a port other than listen_port, or 0 to serve the control API on listen_port",
+        ));
+    }
+    let h = &config.hookshot;
+    let timeouts = [
+        (
+            "http_server_options.read_timeout",
+            config.http_server_options.read_timeout,
+            0,
+            " (0: the default)",
+        ),
+        ("hookshot.idle_timeout_secs", h.idle_timeout_secs, 1, ""),
+        (
+            "hookshot.http2_keep_alive_interval_secs",
+            h.http2_keep_alive_interval_secs,
+            0,
+            " (0: no pings)",
+        ),
+        (
+            "hookshot.http2_keep_alive_timeout_secs",
+            h.http2_keep_alive_timeout_secs,
+            1,
+            "",
+        ),
+    ];
+    for (field, value, min, note) in timeouts {
+        if !(min..=MAX_TIMEOUT_SECS).contains(&value) {
+            errors.push(ConfigError::new(
+                at(field),
+                format!("found the number {value}"),
+                format!("expected a number of seconds from {min}{note} to {MAX_TIMEOUT_SECS}"),
+            ));
+        }
+    }
+    let sizes = [
+        (
+            "hookshot.max_connections",
+            h.max_connections,
+            1,
+            MAX_CONNECTIONS,
+            "connections",
+        ),
+        (
+            "hookshot.max_header_bytes",
+            h.max_header_bytes,
+            MIN_HEADER_BYTES,
+            MAX_HEADER_BYTES,
+            "bytes",
+        ),
+    ];
+    for (field, value, min, max, unit) in sizes {
+        if !(min..=max).contains(&value) {
+            errors.push(ConfigError::new(
+                at(field),
+                format!("found the number {value}"),
+                format!("expected a number of {unit} from {min} to {max}"),
+            ));
+        }
+    }
 }
 
 /// Applies `HOOKSHOT_SECRET` / `TYK_GW_SECRET` and `HOOKSHOT_REDIS_PASSWORD` /
@@ -740,6 +878,55 @@ mod tests {
             errors,
             [
                 "gw.conf, field `hookshot.concurrency`: found the number 10001; expected at most 10000 webhook requests in flight"
+            ]
+        );
+    }
+
+    #[test]
+    fn listener_limits_are_checked_against_their_bounds() {
+        assert!(
+            messages(
+                r#"{"listen_port": 8080, "control_api_port": 8081,
+                    "http_server_options": {"read_timeout": 3600, "write_timeout": 5},
+                    "hookshot": {"idle_timeout_secs": 1, "http2_keep_alive_interval_secs": 0,
+                                 "max_connections": 1, "max_header_bytes": 8192}}"#
+            )
+            .is_empty()
+        );
+        let errors = messages(
+            r#"{"listen_port": 8080, "control_api_port": 8080,
+                "http_server_options": {"read_timeout": 3601},
+                "hookshot": {"idle_timeout_secs": 0, "http2_keep_alive_interval_secs": 10000000000000000000,
+                             "http2_keep_alive_timeout_secs": 0,
+                             "max_connections": 0, "max_header_bytes": 8191}}"#,
+        );
+        assert_eq!(
+            errors,
+            [
+                "gw.conf, field `control_api_port`: found the number 8080, which is listen_port \
+                 too; expected a port other than listen_port, or 0 to serve the control API on \
+                 listen_port",
+                "gw.conf, field `http_server_options.read_timeout`: found the number 3601; \
+                 expected a number of seconds from 0 (0: the default) to 3600",
+                "gw.conf, field `hookshot.idle_timeout_secs`: found the number 0; expected a \
+                 number of seconds from 1 to 3600",
+                "gw.conf, field `hookshot.http2_keep_alive_interval_secs`: found the number \
+                 10000000000000000000; expected a number of seconds from 0 (0: no pings) to 3600",
+                "gw.conf, field `hookshot.http2_keep_alive_timeout_secs`: found the number 0; \
+                 expected a number of seconds from 1 to 3600",
+                "gw.conf, field `hookshot.max_connections`: found the number 0; expected a \
+                 number of connections from 1 to 1000000",
+                "gw.conf, field `hookshot.max_header_bytes`: found the number 8191; expected a \
+                 number of bytes from 8192 to 1048576",
+            ]
+        );
+        assert_eq!(
+            messages(r#"{"http_server_options": {"read_timeout": "soon", "use_ssl": "no"}}"#),
+            [
+                "gw.conf, field `http_server_options.read_timeout`: found the string \"soon\"; \
+                 expected a whole number, 0 or more",
+                "gw.conf, field `http_server_options.use_ssl`: found the string \"no\"; \
+                 expected true or false",
             ]
         );
     }

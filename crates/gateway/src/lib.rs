@@ -23,6 +23,7 @@ pub mod events;
 mod fields;
 pub mod listen;
 pub mod metrics;
+pub mod path;
 pub mod proxy;
 pub mod render;
 pub mod server;

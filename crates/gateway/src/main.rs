@@ -189,6 +189,10 @@ fn run(loaded: LoadedConfig) -> ExitCode {
             Ok(running) => {
                 println!("hookshot: listening on http://{}", running.addr);
                 tracing::info!(addr = %running.addr, apis = running.gateway.apis().len(), "gateway listening");
+                if let Some((_, control)) = &running.control {
+                    println!("hookshot: control API on http://{control}");
+                    tracing::info!(addr = %control, "control API (/tyk/, /metrics) listening");
+                }
                 hookshot_gateway::server::run(running, grace).await;
                 ExitCode::SUCCESS
             }

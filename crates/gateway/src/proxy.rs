@@ -88,6 +88,11 @@ impl Upstream {
         Upstream { client, timeout }
     }
 
+    /// How long it waits for an upstream's response headers.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
     /// Sends the request upstream for `api` from the client at `peer`, and returns the answer
     /// with the hop-by-hop headers removed.
     pub async fn forward(

@@ -103,11 +103,10 @@ fn gateway<S: KeyStore + LimitStore + 'static>(
         limits: store,
         sink: Arc::new(NoEvents),
         upstream_timeout: None,
-        upstream_tls: hookshot_transport::tls_client_config(None).unwrap(),
         storage_name: "test".into(),
         send_keys_in_clear: false,
-        storage_deadline: deadline,
     })
+    .with_storage_deadline(deadline)
 }
 
 async fn get(gw: &Gateway, key: &str) -> (u16, Duration) {

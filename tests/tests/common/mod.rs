@@ -92,13 +92,27 @@ pub fn redis_storage(prefix: &str) -> Value {
 /// A running `hookshot` process, killed when dropped.
 pub struct Gateway {
     pub child: Child,
+    /// The public listener.
     pub addr: String,
+    /// The control listener (`control_api_port`), or the public one when there is none.
+    pub control_addr: String,
     pub dir: PathBuf,
+}
+
+/// A loopback port free a moment ago, for settings that cannot be 0 (`control_api_port`).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Gateway {
     /// Writes `conf` (merged over the defaults: loopback, port 0, `apps/`, the test secret) into
-    /// `dir` and starts the gateway on it, waiting until it listens.
+    /// `dir` and starts the gateway on it, waiting until it listens (on its control port too,
+    /// when `conf` sets `control_api_port`). Fields of a section (`hookshot`, `storage`, ...)
+    /// are merged into the defaults' section.
     pub async fn start(dir: &TempDir, conf: Value) -> Gateway {
         let mut full = json!({
             "listen_address": "127.0.0.1",
@@ -109,9 +123,19 @@ impl Gateway {
         });
         if let (Some(f), Some(c)) = (full.as_object_mut(), conf.as_object()) {
             for (k, v) in c {
-                f.insert(k.clone(), v.clone());
+                match (f.get_mut(k).and_then(Value::as_object_mut), v.as_object()) {
+                    (Some(section), Some(fields)) => {
+                        for (field, value) in fields {
+                            section.insert(field.clone(), value.clone());
+                        }
+                    }
+                    _ => {
+                        f.insert(k.clone(), v.clone());
+                    }
+                }
             }
         }
+        let separate_control = full["control_api_port"].as_u64().unwrap_or(0) != 0;
         let path = dir.path().join(format!(
             "hookshot-{}.conf",
             std::time::SystemTime::now()
@@ -142,10 +166,23 @@ impl Gateway {
             .strip_prefix("hookshot: listening on http://")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
+        let control_addr = if separate_control {
+            let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+                .await
+                .expect("the gateway did not open its control port within 60 s")
+                .unwrap()
+                .expect("the gateway exited before opening its control port");
+            line.strip_prefix("hookshot: control API on http://")
+                .unwrap_or_else(|| panic!("unexpected second line {line:?}"))
+                .to_owned()
+        } else {
+            addr.clone()
+        };
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Gateway {
             child,
             addr,
+            control_addr,
             dir: dir.path().to_path_buf(),
         }
     }
@@ -164,7 +201,7 @@ impl Gateway {
         request(&self.addr, method, path, headers, body).await
     }
 
-    /// An admin call with the secret.
+    /// An admin call with the secret, on the control listener.
     pub async fn admin(&self, method: &str, path: &str, body: &Value) -> Answer {
         let body = if body.is_null() {
             Vec::new()
@@ -172,13 +209,18 @@ impl Gateway {
             body.to_string().into_bytes()
         };
         request(
-            &self.addr,
+            &self.control_addr,
             method,
             path,
             &[("x-tyk-authorization", SECRET)],
             &body,
         )
         .await
+    }
+
+    /// A request on the control listener.
+    pub async fn control(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
+        request(&self.control_addr, method, path, headers, b"").await
     }
 
     /// Creates a key with `session` and returns it.
