@@ -260,6 +260,8 @@ fn handlers() -> impl Strategy<Value = Value> {
 const GATEWAY: &[&str] = &[
     "listen_address",
     "listen_port",
+    "control_api_port",
+    "control_api_hostname",
     "secret",
     "template_path",
     "app_path",
@@ -282,6 +284,11 @@ const HOOKSHOT: &[&str] = &[
     "max_waiting_retries",
     "max_queued_bytes",
     "send_keys_in_clear",
+    "idle_timeout_secs",
+    "http2_keep_alive_interval_secs",
+    "http2_keep_alive_timeout_secs",
+    "max_connections",
+    "max_header_bytes",
     "concurrency",
     "shutdown_grace_secs",
     "connect_timeout_secs",
@@ -297,11 +304,13 @@ fn gateway_conf() -> impl Strategy<Value = Value> {
         fields(GATEWAY),
         fields(STORAGE),
         fields(HOOKSHOT),
+        fields(&["use_ssl", "read_timeout"]),
         handlers(),
     )
-        .prop_map(|(mut top, storage, hookshot, handlers)| {
+        .prop_map(|(mut top, storage, hookshot, server, handlers)| {
             top["storage"] = storage;
             top["hookshot"] = hookshot;
+            top["http_server_options"] = server;
             if let Some(events) = handlers.get("event_handlers") {
                 top["event_handlers"] = events.clone();
             }
