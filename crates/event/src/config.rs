@@ -227,7 +227,10 @@ impl Default for RetryPolicy {
 }
 
 /// A webhook handler (`eh_web_hook_handler`, or an OAS handler of type `webhook`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` shows the target redacted, the `header_map` names without their values (they
+/// often carry credentials) and whether a signing secret is set, never the secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebhookConfig {
     /// `id`: an optional identifier, used in logs and metrics.
     pub id: Option<String>,
@@ -249,6 +252,26 @@ pub struct WebhookConfig {
     pub retry: RetryPolicy,
     /// `signing_secret`: a Standard Webhooks secret (`whsec_<base64>`); when set, requests are signed.
     pub signing_secret: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("method", &self.method)
+            .field("target_path", &self.target_path)
+            .field("template_path", &self.template_path)
+            .field("header_map", &self.header_map.keys().collect::<Vec<_>>())
+            .field("event_timeout", &self.event_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field(
+                "signing_secret",
+                &self.signing_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 impl WebhookConfig {

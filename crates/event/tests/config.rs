@@ -456,3 +456,21 @@ fn durations() {
         assert_eq!(parse_duration(s), secs, "{s:?}");
     }
 }
+
+#[test]
+fn a_handler_debug_shows_no_header_value_no_secret_and_no_url_path() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let doc = classic(json!({
+        "method": "POST",
+        "target_path": "https://hooks.slack.com/services/T000/B000/XXXXSECRETPATH?token=qtok",
+        "header_map": {"Authorization": "Bearer header-credential"},
+        "signing_secret": secret,
+    }));
+    let handlers = EventHandlers::from_definition(&doc, &Location::file("api.json")).unwrap();
+    let shown = format!("{:?}", handlers.for_event(&EventType::AuthFailure));
+    for hidden in ["header-credential", secret, "XXXXSECRETPATH", "qtok"] {
+        assert!(!shown.contains(hidden), "{hidden} in {shown}");
+    }
+    assert!(shown.contains("\"Authorization\""), "{shown}");
+    assert!(shown.contains("https://hooks.slack.com"), "{shown}");
+}
