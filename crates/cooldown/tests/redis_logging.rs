@@ -3,7 +3,6 @@
 //! share the tracing callsites it watches.
 #![cfg(feature = "redis")]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hookshot_cooldown::{Checksum, Claim, CooldownStore, RedisConfig, RedisStore};
@@ -30,40 +29,9 @@ async fn until_answered(store: &RedisStore, c: &Checksum) -> Claim {
     }
 }
 
-/// Log lines written while a test runs (a tracing subscriber for the current thread).
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<String> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn failures_are_logged_without_flooding_and_recovery_once() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::INFO)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = hookshot_testkit::logs::capture(tracing::Level::INFO);
 
     let mut server = RedisServer::start_with_args(&["--requirepass", "s3cret"]);
     server.stop();

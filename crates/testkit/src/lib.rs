@@ -3,6 +3,7 @@
 //! - [`redis_url`]: the throwaway Redis that `cargo xtask test` / `ci` / `bench` started.
 //! - [`redis::RedisServer`]: a `redis-server` of a test's own, for tests that stop or pause Redis.
 //! - [`bench`]: the table every benchmark prints, a figure beside its same-run baseline.
+//! - [`logs`]: the log lines a test captures on its thread.
 //! - [`receiver`]: a real HTTP(S) receiver on loopback that records requests and answers as
 //!   scripted, and the test CA its TLS certificates come from.
 //!
@@ -10,6 +11,7 @@
 //! of Hookshot's crates, so every crate can use it.
 
 pub mod bench;
+pub mod logs;
 pub mod receiver;
 pub mod redis;
 
