@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{TempDir, api};
 use serde_json::json;
 
@@ -19,17 +17,11 @@ fn a_request_timeout_of_ten_to_the_nineteen_is_refused_by_check() {
         "orders",
         &api("orders", "/orders/", "http://127.0.0.1:9/", events),
     );
-    let conf = dir.path().join("hookshot.conf");
     let settings = json!({"app_path": "apps", "secret": "a-long-enough-admin-secret",
                           "hookshot": {"shutdown_grace_secs": 18_446_744_073_709_551_615u64}});
-    std::fs::write(&conf, settings.to_string()).unwrap();
-    let out = Command::new(hookshot_testkit::hookshot_bin())
-        .args(["check", "--conf"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = common::check(&dir, &settings);
+    let stderr = out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
             "orders.json, API \"orders\", event \"AuthFailure\", handler #0, field \

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{TempDir, api};
 use serde_json::json;
 
@@ -63,26 +61,17 @@ fn check_prints_every_kind_of_mistake_at_once() {
     )
     .unwrap();
     // The gateway configuration has a port given as a string.
-    let conf = dir.path().join("hookshot.conf");
-    std::fs::write(
-        &conf,
-        serde_json::to_string_pretty(&json!({
+    let out = common::check(
+        &dir,
+        &json!({
             "listen_port": "8080",
             "secret": "s",
             "app_path": "apps"
-        }))
-        .unwrap(),
-    )
-    .unwrap();
-
-    let out = Command::new(hookshot_testkit::hookshot_bin())
-        .args(["check", "--conf"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        }),
+    );
+    let (stdout, stderr) = (out.stdout, out.stderr);
+    let conf = dir.path().join("hookshot.conf");
+    assert_eq!(out.code, Some(1), "{stdout}{stderr}");
     let apps = dir.path().join("apps");
     let file = |name: &str| apps.join(name).display().to_string();
     let want = [

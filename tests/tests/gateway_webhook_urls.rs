@@ -100,15 +100,9 @@ fn user_info_in_a_webhook_url_is_refused_at_load_without_showing_the_password() 
         "orders",
         &api("orders", "/orders/", "http://127.0.0.1:1/", events),
     );
-    let conf = dir.path().join("hookshot.conf");
-    std::fs::write(&conf, json!({"app_path": "apps"}).to_string()).unwrap();
-    let out = std::process::Command::new(hookshot_testkit::hookshot_bin())
-        .args(["check", "--conf"])
-        .arg(&conf)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = common::check(&dir, &json!({"app_path": "apps"}));
+    let stderr = out.stderr;
+    assert_eq!(out.code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
             "API \"orders\", event \"AuthFailure\", handler #0, field `handler_meta.target_path`: \

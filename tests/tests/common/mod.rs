@@ -56,6 +56,30 @@ impl Drop for TempDir {
     }
 }
 
+/// What `hookshot check` said of a configuration.
+pub struct Checked {
+    /// The exit status (`Some(1)` when it found mistakes).
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Writes `settings` as `hookshot.conf` in `dir` and runs `hookshot check` on it.
+pub fn check(dir: &TempDir, settings: &Value) -> Checked {
+    let conf = dir.path().join("hookshot.conf");
+    std::fs::write(&conf, serde_json::to_string_pretty(settings).unwrap()).unwrap();
+    let out = std::process::Command::new(hookshot_testkit::hookshot_bin())
+        .args(["check", "--conf"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    Checked {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
 /// A classic API definition.
 pub fn api(id: &str, listen_path: &str, target: &str, events: Value) -> Value {
     json!({
