@@ -491,7 +491,7 @@ async fn run() {
     let gw = &gateway.addr;
     let created = post_json(
         &format!("http://{gw}/tyk/keys/{KEY}"),
-        json!({"org_id": "bench", "rate": 1_000_000_000, "per": 1, "quota_max": -1}),
+        json!({"org_id": "bench", "rate": 1_000_000, "per": 1, "quota_max": -1}),
     )
     .await;
     assert_eq!(created, 200, "creating the bench key");
