@@ -179,8 +179,9 @@ fn runtime() -> tokio::runtime::Runtime {
 fn run(loaded: LoadedConfig) -> ExitCode {
     if loaded.is_example() {
         tracing::warn!(
-            "no --conf given: running the bundled example (memory storage, API /orders/, \
-             secret \"hookshot-example-secret\"); webhooks go to `hookshot listen --port 9000`"
+            "no --conf given: running the bundled example (memory storage, API /orders/, the \
+             admin secret of README's \"Running the gateway\" unless HOOKSHOT_SECRET sets one); \
+             webhooks go to `hookshot listen --port 9000`"
         );
     }
     let grace = Duration::from_secs(loaded.config.hookshot.shutdown_grace_secs);
