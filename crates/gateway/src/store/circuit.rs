@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -32,6 +33,9 @@ enum State {
 /// Bounds storage calls by a deadline and fails them fast while the store does not answer.
 #[derive(Debug)]
 pub struct Circuit {
+    /// Whether the state is `Closed { timeouts: 0 }`: then a call is admitted, and an answer
+    /// recorded, without taking the lock (every request's storage calls pass here).
+    healthy: AtomicBool,
     state: Mutex<State>,
     threshold: u32,
     open_for: Duration,
@@ -67,6 +71,7 @@ impl Circuit {
     /// A circuit that opens after `threshold` timeouts in a row, for `open_for`.
     pub fn new(threshold: u32, open_for: Duration) -> Circuit {
         Circuit {
+            healthy: AtomicBool::new(true),
             state: Mutex::new(State::Closed { timeouts: 0 }),
             threshold: threshold.max(1),
             open_for,
@@ -99,13 +104,19 @@ impl Circuit {
         };
         let outcome = tokio::time::timeout_at(deadline, call).await;
         guard.armed = false;
+        let outcome = match outcome {
+            Ok(result) if !trial && self.healthy.load(Ordering::Acquire) => return result,
+            other => other,
+        };
         let mut state = self.lock();
         match outcome {
             Ok(result) => {
                 *state = State::Closed { timeouts: 0 };
+                self.healthy.store(true, Ordering::Release);
                 result
             }
             Err(_) => {
+                self.healthy.store(false, Ordering::Release);
                 *state = match *state {
                     State::Closed { timeouts } if timeouts + 1 < self.threshold => State::Closed {
                         timeouts: timeouts + 1,
@@ -125,6 +136,9 @@ impl Circuit {
     /// `Ok(true)` for the trial call of an open circuit whose while is over, `Ok(false)` for a call
     /// of a closed circuit, an error while open.
     fn admit(&self) -> Result<bool, StoreError> {
+        if self.healthy.load(Ordering::Acquire) {
+            return Ok(false);
+        }
         let mut state = self.lock();
         match *state {
             State::Closed { .. } => Ok(false),
