@@ -5,9 +5,9 @@
 //
 // Run it through `cargo xtask golden`, from the workspace root:
 //
-//	go run . <crates/template/tests>
+//	go run . <crates/template/tests> [<output root>]
 //
-// It writes:
+// It writes, under the output root (the first argument unless given):
 //   - go/expected.json: for every template of go/templates/ and every event of go/events/, Go's
 //     output byte for byte;
 //   - fixtures/go_expected.json: for the templates of fixtures/go/ and the events of
@@ -158,6 +158,9 @@ func table(tdir, edir string, keep func(tmpl, event string) bool, post func(tmpl
 }
 
 func write(path string, v any) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	// The fixtures hold the bytes Go wrote: no escaping of <, > and & into \u003c...
@@ -169,7 +172,7 @@ func write(path string, v any) error {
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
-func run(root string) error {
+func run(root, out string) error {
 	golden, err := table(
 		filepath.Join(root, "go", "templates"),
 		filepath.Join(root, "go", "events"),
@@ -179,7 +182,7 @@ func run(root string) error {
 	if err != nil {
 		return err
 	}
-	if err := write(filepath.Join(root, "go", "expected.json"), golden); err != nil {
+	if err := write(filepath.Join(out, "go", "expected.json"), golden); err != nil {
 		return err
 	}
 	parity, err := table(
@@ -207,15 +210,15 @@ func run(root string) error {
 	if err != nil {
 		return err
 	}
-	return write(filepath.Join(root, "fixtures", "go_expected.json"), parity)
+	return write(filepath.Join(out, "fixtures", "go_expected.json"), parity)
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: golden <crates/template/tests>")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: golden <crates/template/tests> [<output root>]")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1]); err != nil {
+	if err := run(os.Args[1], os.Args[len(os.Args)-1]); err != nil {
 		fmt.Fprintln(os.Stderr, "golden:", err)
 		os.Exit(1)
 	}
