@@ -64,7 +64,7 @@ fn regenerate(go: &str) -> Result<()> {
     let mut written = Vec::new();
     for p in PROGRAMS {
         let out = root.join(p.root);
-        run_program(go, p, &out)?;
+        run_program(go, &root, p, &out)?;
         written.extend(p.outputs.iter().map(|o| format!("{}/{o}", p.root)));
     }
     eprintln!(
@@ -77,13 +77,24 @@ fn regenerate(go: &str) -> Result<()> {
 /// Runs every program into a temporary directory and fails, naming each file, when a checked-in
 /// fixture differs from what its program writes now.
 pub(crate) fn check(go: &str) -> Result<()> {
-    let root = root();
-    let scratch = std::env::temp_dir().join(format!("hookshot-golden-{}", std::process::id()));
+    check_in(go, &root(), PROGRAMS)?;
+    let count: usize = PROGRAMS.iter().map(|p| p.outputs.len()).sum();
+    eprintln!("\nxtask golden --check: the {count} fixtures equal a fresh regeneration");
+    Ok(())
+}
+
+/// [`check`] for `programs` of the tree at `root`.
+fn check_in(go: &str, root: &Path, programs: &[Program]) -> Result<()> {
+    let scratch = std::env::temp_dir().join(format!(
+        "hookshot-golden-{}-{}",
+        std::process::id(),
+        SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let _cleanup = RemoveOnDrop(scratch.clone());
     let mut differ = Vec::new();
-    for (i, p) in PROGRAMS.iter().enumerate() {
+    for (i, p) in programs.iter().enumerate() {
         let out = scratch.join(i.to_string());
-        run_program(go, p, &out)?;
+        run_program(go, root, p, &out)?;
         for o in p.outputs {
             let fresh_path = out.join(o);
             let fresh = std::fs::read(&fresh_path).with_context(|| {
@@ -110,10 +121,11 @@ pub(crate) fn check(go: &str) -> Result<()> {
             differ.join("\n  ")
         );
     }
-    let count: usize = PROGRAMS.iter().map(|p| p.outputs.len()).sum();
-    eprintln!("\nxtask golden --check: the {count} fixtures equal a fresh regeneration");
     Ok(())
 }
+
+/// Numbers the scratch directories of one process.
+static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Where two texts first differ, as a line number and both lines.
 fn first_difference(checked_in: &[u8], fresh: &[u8]) -> String {
@@ -136,8 +148,7 @@ fn first_difference(checked_in: &[u8], fresh: &[u8]) -> String {
     }
 }
 
-fn run_program(go: &str, p: &Program, out: &Path) -> Result<()> {
-    let root = root();
+fn run_program(go: &str, root: &Path, p: &Program, out: &Path) -> Result<()> {
     let input = root.join(p.root);
     step(&format!(
         "{go} run . {} {} (in {})",
@@ -167,5 +178,81 @@ struct RemoveOnDrop(PathBuf);
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COOLDOWN: &[Program] = &[Program {
+        dir: "crates/cooldown/tests/go",
+        root: "crates/cooldown/tests",
+        outputs: &["go/checksums.json"],
+        what: "checksums",
+    }];
+
+    /// A copy of the cooldown Go program and its fixture under a directory of the test's own.
+    fn copy_of_the_cooldown_program() -> (RemoveOnDrop, PathBuf) {
+        let tree = std::env::temp_dir().join(format!(
+            "hookshot-golden-test-{}-{}",
+            std::process::id(),
+            SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let dir = tree.join("crates/cooldown/tests/go");
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["main.go", "go.mod", "checksums.json"] {
+            std::fs::copy(root().join("crates/cooldown/tests/go").join(f), dir.join(f)).unwrap();
+        }
+        (RemoveOnDrop(tree.clone()), tree)
+    }
+
+    #[test]
+    fn check_fails_naming_a_fixture_edited_by_hand() {
+        let Some(go) = install::on_path("go") else {
+            eprintln!("skipped: go is not on PATH");
+            return;
+        };
+        let (_cleanup, tree) = copy_of_the_cooldown_program();
+        check_in(&go, &tree, COOLDOWN).expect("the checked-in fixture is what the program writes");
+
+        let fixture = tree.join("crates/cooldown/tests/go/checksums.json");
+        let text = std::fs::read_to_string(&fixture).unwrap();
+        let edited = text.replacen(
+            "62a6b4fa9b45cd372b871764296fb3a5",
+            "62a6b4fa9b45cd372b871764296fb3a6",
+            1,
+        );
+        assert_ne!(edited, text);
+        std::fs::write(&fixture, edited).unwrap();
+        let err = format!("{:#}", check_in(&go, &tree, COOLDOWN).unwrap_err());
+        assert!(
+            err.contains("crates/cooldown/tests/go/checksums.json: differs"),
+            "{err}"
+        );
+        assert!(err.contains("62a6b4fa9b45cd372b871764296fb3a6"), "{err}");
+
+        std::fs::remove_file(&fixture).unwrap();
+        let err = format!("{:#}", check_in(&go, &tree, COOLDOWN).unwrap_err());
+        assert!(
+            err.contains("crates/cooldown/tests/go/checksums.json: cannot be read"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn first_difference_names_the_line() {
+        assert_eq!(
+            first_difference(b"a\nb\nc\n", b"a\nB\nc\n"),
+            r#"first at line 2: checked in "b", regenerated "B""#
+        );
+        assert_eq!(
+            first_difference(b"a\n", b"a\nb\n"),
+            r#"first at line 2: checked in "", regenerated "b""#
+        );
+        assert_eq!(
+            first_difference(b"a", b"a\n"),
+            r#"first at line 2: checked in "<end of file>", regenerated """#
+        );
     }
 }
