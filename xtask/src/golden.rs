@@ -25,8 +25,12 @@ const PROGRAMS: &[Program] = &[
     Program {
         dir: "crates/template/tests/go",
         root: "crates/template/tests",
-        outputs: &["go/expected.json", "fixtures/go_expected.json"],
-        what: "Go's html/template renderings of the Go-syntax test templates",
+        outputs: &[
+            "go/expected.json",
+            "fixtures/go_expected.json",
+            "go/constructs_expected.json",
+        ],
+        what: "Go's html/template renderings of the Go-syntax test templates and constructs",
     },
     Program {
         dir: "crates/cooldown/tests/go",

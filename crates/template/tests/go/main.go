@@ -12,7 +12,10 @@
 //     output byte for byte;
 //   - fixtures/go_expected.json: for the templates of fixtures/go/ and the events of
 //     fixtures/events/, Go's output, with HTML entities decoded for `.json` templates (the escaping
-//     Hookshot deliberately does differently for JSON) and byte for byte for the others.
+//     Hookshot deliberately does differently for JSON) and byte for byte for the others;
+//   - go/constructs_expected.json: for every case of go/constructs.json (a name, a template's text
+//     and an event of fixtures/events/), the case with Go's output byte for byte, rendered as a
+//     template named case.txt.
 package main
 
 import (
@@ -172,7 +175,50 @@ func write(path string, v any) error {
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
+// A case of go/constructs.json, and Go's output for it.
+type construct struct {
+	What     string `json:"what"`
+	Template string `json:"template"`
+	Event    string `json:"event"`
+	Output   string `json:"output"`
+}
+
+// constructs renders each case of go/constructs.json in order.
+func constructs(root string) ([]construct, error) {
+	raw, err := os.ReadFile(filepath.Join(root, "go", "constructs.json"))
+	if err != nil {
+		return nil, err
+	}
+	var cases []construct
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		return nil, fmt.Errorf("go/constructs.json: %w", err)
+	}
+	for i, c := range cases {
+		ev, err := readEvent(filepath.Join(root, "fixtures", "events", c.Event+".json"))
+		if err != nil {
+			return nil, err
+		}
+		t, err := htmltemplate.New("case.txt").Funcs(funcs).Parse(c.Template)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.What, err)
+		}
+		var out bytes.Buffer
+		if err := t.Execute(&out, ev); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.What, err)
+		}
+		cases[i].Output = out.String()
+	}
+	return cases, nil
+}
+
 func run(root, out string) error {
+	cases, err := constructs(root)
+	if err != nil {
+		return err
+	}
+	if err := write(filepath.Join(out, "go", "constructs_expected.json"), cases); err != nil {
+		return err
+	}
 	golden, err := table(
 		filepath.Join(root, "go", "templates"),
 		filepath.Join(root, "go", "events"),
