@@ -5,14 +5,18 @@
 //! - `test [ARGS]`: `cargo test --workspace --all-features ARGS` against a throwaway Redis.
 //! - `bench [ARGS]`: every benchmark (`cargo bench`), against a throwaway Redis.
 //! - `layers`, `tidy`: the checks alone.
-//! - `golden`: regenerates the fixtures of Go's `html/template` output that the template tests
-//!   compare with, by running the Go program in `crates/template/tests/go/` (installing Go with
-//!   apt-get when it is missing).
+//! - `golden [--check]`: regenerates every fixture that stands for another program's output with
+//!   the Go program kept beside it (installing Go with apt-get when it is missing): Go's
+//!   `html/template` renderings (`crates/template/tests/go/`) and Tyk's webhook checksums
+//!   (`crates/cooldown/tests/go/`); `--check` regenerates them in a temporary directory and fails,
+//!   naming the file, when a checked-in fixture differs. `ci` runs the check when `go` is on
+//!   `PATH`.
 //!
 //! It knows nothing of Hookshot's code: it runs cargo, `redis-server` and `go`, with few
 //! dependencies.
 
 mod checks;
+mod golden;
 mod install;
 mod redis;
 
@@ -31,10 +35,10 @@ fn main() -> ExitCode {
         "bench" => bench(rest),
         "layers" => checks::layers(),
         "tidy" => checks::tidy(),
-        "golden" => golden(),
+        "golden" => golden::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  ci           every check and test, as CI runs them\n  test [ARGS]  the tests, with a throwaway Redis (ARGS go to cargo test)\n  bench [ARGS] the benchmarks, with a throwaway Redis (ARGS go to cargo bench)\n  layers       check that each crate keeps to its layer\n  tidy         check that every crate root opens with a //! doc paragraph\n  golden       regenerate the template tests' fixtures of Go's html/template output (needs Go; installed with apt-get when missing)"
+                "usage: cargo xtask <command>\n\n  ci           every check and test, as CI runs them\n  test [ARGS]  the tests, with a throwaway Redis (ARGS go to cargo test)\n  bench [ARGS] the benchmarks, with a throwaway Redis (ARGS go to cargo bench)\n  layers       check that each crate keeps to its layer\n  tidy         check that every crate root opens with a //! doc paragraph\n  golden       regenerate the fixtures of Go's output (html/template renderings, Tyk's checksums) with the Go programs beside them (needs Go; installed with apt-get when missing)\n  golden --check  fail, naming the file, when a checked-in fixture differs from a regeneration"
             );
             return if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS
@@ -115,6 +119,10 @@ fn ci() -> Result<()> {
         &[],
     )?;
     checks::layers()?;
+    match install::on_path("go") {
+        Some(go) => golden::check(&go)?,
+        None => eprintln!("\nxtask ci: skipped the golden fixture check: go is not on PATH"),
+    }
     test(&[])?;
     eprintln!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
     Ok(())
@@ -136,33 +144,4 @@ fn bench(extra: &[String]) -> Result<()> {
     let mut args = vec!["bench", "--workspace", "--all-features"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args, &[("REDIS_URL", &url), ("REDIS_SERVER_BIN", &bin)])
-}
-
-/// Runs the Go program of `crates/template/tests/go/`, which renders the template tests' Go-syntax
-/// templates with Go's `html/template` as Tyk does and writes what Go produced as their fixtures.
-fn golden() -> Result<()> {
-    let Some(go) = install::find_or_install("go", "golang-go") else {
-        bail!(
-            "go is not installed, and the fixtures are what Go's html/template renders.\n\
-             Install it, then run this again:\n  Debian/Ubuntu: sudo apt-get install golang-go\n  elsewhere: https://go.dev/dl/"
-        );
-    };
-    let tests = root().join("crates/template/tests");
-    step(&format!("{go} run . {}", tests.display()));
-    let status = Command::new(&go)
-        .args(["run", "."])
-        .arg(&tests)
-        .current_dir(tests.join("go"))
-        // The program uses the standard library only: no module downloads.
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .status()
-        .context("running go")?;
-    if !status.success() {
-        bail!("the Go program of crates/template/tests/go failed ({status})");
-    }
-    eprintln!(
-        "\nxtask golden: wrote crates/template/tests/go/expected.json and crates/template/tests/fixtures/go_expected.json; review them with git diff"
-    );
-    Ok(())
 }

@@ -1,7 +1,9 @@
 //! The translation of Tyk's Go template syntax: each construct of the subset, nested, with
 //! whitespace and trim markers, against the output Go's `html/template` gives for the same template
-//! and event (obtained once with Go 1.19 and written here, HTML entities decoded: the escaping of
-//! `.txt` templates is tested byte for byte in `golden.rs`); and every refusal, with its message.
+//! and event (the cases are in `go/constructs.json`; the Go program of `go/` writes Go's output
+//! for each to `go/constructs_expected.json`, `cargo xtask golden`; HTML entities are decoded on
+//! both sides: the escaping of `.txt` templates is tested byte for byte in `golden.rs`); and every
+//! refusal, with its message.
 
 use std::path::Path;
 
@@ -15,344 +17,62 @@ fn event(name: &str) -> Event {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// (what, template, event fixture, Go's output)
-const TRANSLATED: &[(&str, &str, &str, &str)] = &[
-    ("field", "{{.Type}}", "AuthFailure", "AuthFailure"),
-    (
-        "field with spaces",
-        "{{ .Type }}",
-        "AuthFailure",
-        "AuthFailure",
-    ),
-    (
-        "field with extra spaces and tabs",
-        "{{  \t.Meta.Path  }}",
-        "AuthFailure",
-        "/orders/api/users",
-    ),
-    (
-        "nested field",
-        "{{.Meta.HostInfo.CheckURL}}",
-        "HostDown",
-        "http://orders.internal:8080/health",
-    ),
-    (
-        "map key",
-        "{{.Meta.HostInfo.MetaData.host_name}}",
-        "HostDown",
-        "orders.internal",
-    ),
-    (
-        "seed names",
-        "{{.EventType}} {{.EventMetaData.Key}}",
-        "KeyExpired",
-        "KeyExpired 5d8a1f0c8e6b4e2f9a7c3b1d",
-    ),
-    (
-        "API fields",
-        "{{.API.ID}}/{{.API.Name}}/{{.API.OrgID}}",
-        "QuotaExceeded",
-        "orders/Orders API/acme",
-    ),
-    (
-        "API of a system event is empty",
-        "[{{.API.Name}}]",
-        "TokenCreated",
-        "[]",
-    ),
-    (
-        "integer",
-        "{{.Meta.HostInfo.ResponseCode}}",
-        "HostDown",
-        "503",
-    ),
-    ("float", "{{.Meta.HostInfo.Latency}}", "HostUp", "12.5"),
-    (
-        "boolean",
-        "{{.Meta.HostInfo.IsTCPError}}",
-        "HostDown",
-        "false",
-    ),
-    (
-        "time stamp",
-        "{{.TimeStamp}}",
-        "AuthFailure",
-        "2026-11-28 18:36:24.182420098 +0000 UTC",
-    ),
-    (
-        "missing field is empty",
-        "[{{.Meta.Reason}}]",
-        "AuthFailure",
-        "[]",
-    ),
-    (
-        "missing nested field is empty",
-        "[{{.Meta.HostInfo.MetaData.host_name}}]",
-        "AuthFailure",
-        "[]",
-    ),
-    (
-        "pipe into as_rfc3339_from_string",
-        "{{.TimeStamp | as_rfc3339_from_string}}",
-        "AuthFailure",
-        "2026-11-28T18:36:24Z",
-    ),
-    (
-        "call as_rfc3339_from_string",
-        "{{as_rfc3339_from_string .TimeStamp}}",
-        "AuthFailure",
-        "2026-11-28T18:36:24Z",
-    ),
-    (
-        "as_rfc3339_from_string leaves other text",
-        "{{.Meta.Path | as_rfc3339_from_string}}",
-        "AuthFailure",
-        "/orders/api/users",
-    ),
-    (
-        "pipe into as_rfc3339",
-        "{{.Meta.ExpiresAt | as_rfc3339}}",
-        "CertificateExpiringSoon",
-        "2026-12-01T00:00:00Z",
-    ),
-    (
-        "if eq",
-        "{{if eq .Type \"AuthFailure\"}}yes{{end}}",
-        "AuthFailure",
-        "yes",
-    ),
-    (
-        "if eq false",
-        "[{{if eq .Type \"HostDown\"}}yes{{end}}]",
-        "AuthFailure",
-        "[]",
-    ),
-    (
-        "if else",
-        "{{if eq .Type \"HostDown\"}}down{{else}}other{{end}}",
-        "AuthFailure",
-        "other",
-    ),
-    (
-        "else if chain",
-        "{{if eq .Type \"HostDown\"}}a{{else if eq .Type \"AuthFailure\"}}b{{else}}c{{end}}",
-        "AuthFailure",
-        "b",
-    ),
-    (
-        "else if chain falls to else",
-        "{{if eq .Type \"HostDown\"}}a{{else if eq .Type \"HostUp\"}}b{{else}}c{{end}}",
-        "TokenCreated",
-        "c",
-    ),
-    (
-        "ne",
-        "{{if ne .Type \"AuthFailure\"}}x{{else}}y{{end}}",
-        "AuthFailure",
-        "y",
-    ),
-    (
-        "eq with several values",
-        "{{if eq .Type \"HostDown\" \"HostUp\"}}host{{end}}",
-        "HostUp",
-        "host",
-    ),
-    (
-        "eq on integers",
-        "{{if eq .Meta.CircuitEvent 1}}reset{{else}}tripped{{end}}",
-        "BreakerReset",
-        "reset",
-    ),
-    (
-        "pipe into eq",
-        "{{if .Type | eq \"AuthFailure\"}}piped{{end}}",
-        "AuthFailure",
-        "piped",
-    ),
-    (
-        "and with parentheses",
-        "{{if and (eq .Type \"HostDown\") (eq .Meta.HostInfo.ResponseCode 503)}}down-503{{end}}",
-        "HostDown",
-        "down-503",
-    ),
-    (
-        "or with parentheses",
-        "{{if or (eq .Type \"HostUp\") (eq .Type \"HostDown\")}}host{{end}}",
-        "HostDown",
-        "host",
-    ),
-    (
-        "not",
-        "{{if not (eq .Type \"AuthFailure\")}}x{{else}}y{{end}}",
-        "AuthFailure",
-        "y",
-    ),
-    (
-        "nested parentheses",
-        "{{if and (or (eq .Type \"X\") (eq .Type \"AuthFailure\")) (not (eq .Meta.Key \"\"))}}ok{{end}}",
-        "AuthFailure",
-        "ok",
-    ),
-    (
-        "and returns its last value",
-        "{{and .Meta.Path .Meta.Key}}",
-        "AuthFailure",
-        "5d8a1f0c8e6b4e2f9a7c3b1d",
-    ),
-    (
-        "and returns the first false value",
-        "[{{and .Meta.Reason .Meta.Key}}]",
-        "AuthFailure",
-        "[]",
-    ),
-    (
-        "or returns the first true value",
-        "{{or .Meta.Reason \"none\"}}",
-        "AuthFailure",
-        "none",
-    ),
-    (
-        "gt and lt",
-        "{{if gt .Meta.UsagePercentage .Meta.TriggerLimit}}over{{end}}{{if lt .Meta.TriggerLimit 50}}low{{end}}",
-        "TriggerExceeded",
-        "over",
-    ),
-    (
-        "truth of a string",
-        "{{if .Meta.APIID}}has{{else}}none{{end}}",
-        "CertificateExpired",
-        "has",
-    ),
-    (
-        "truth of a missing field",
-        "{{if .Meta.APIID}}has{{else}}none{{end}}",
-        "AuthFailure",
-        "none",
-    ),
-    (
-        "truth of zero",
-        "{{if .Meta.CircuitEvent}}one{{else}}zero{{end}}",
-        "BreakerTripped",
-        "zero",
-    ),
-    (
-        "truth of false",
-        "{{if .Meta.HostInfo.IsTCPError}}tcp{{else}}http{{end}}",
-        "HostDown",
-        "http",
-    ),
-    (
-        "truth of an object",
-        "{{if .Meta.HostInfo}}host{{end}}",
-        "HostUp",
-        "host",
-    ),
-    (
-        "nested if inside else",
-        "{{if eq .Type \"X\"}}x{{else}}{{if eq .Type \"AuthFailure\"}}in{{end}}-{{end}}",
-        "AuthFailure",
-        "in-",
-    ),
-    (
-        "nested if inside if",
-        "{{if .Meta.Key}}[{{if eq .Meta.Origin \"203.0.113.7\"}}origin{{end}}]{{end}}",
-        "AuthFailure",
-        "[origin]",
-    ),
-    (
-        "trim both sides",
-        "a  \n {{- .Type -}} \n\t b",
-        "AuthFailure",
-        "aAuthFailureb",
-    ),
-    (
-        "trim left only",
-        "a \n\t{{- .Type}} b",
-        "AuthFailure",
-        "aAuthFailure b",
-    ),
-    (
-        "trim right only",
-        "a {{.Type -}} \r\n b",
-        "AuthFailure",
-        "a AuthFailureb",
-    ),
-    (
-        "trim markers around if",
-        "<\n  {{- if .Meta.Key -}}\n  key\n  {{- end -}}\n>",
-        "AuthFailure",
-        "<key>",
-    ),
-    (
-        "no trim without the space",
-        "{{.Type}}{{-3}}",
-        "AuthFailure",
-        "AuthFailure-3",
-    ),
-    (
-        "trim marker after a number",
-        "{{.Type}} {{3 -}} y",
-        "AuthFailure",
-        "AuthFailure 3y",
-    ),
-    ("comment", "a {{/* note */}} b", "AuthFailure", "a  b"),
-    (
-        "comment with trim markers",
-        "a {{- /* note */ -}} b",
-        "AuthFailure",
-        "ab",
-    ),
-    (
-        "string literals",
-        "{{.Type}}:{{\"tab\\there\"}}|{{`raw \\t`}}",
-        "AuthFailure",
-        "AuthFailure:tab\there|raw \\t",
-    ),
-    (
-        "number and boolean literals",
-        "{{.Type}}: {{42}} {{2.5}} {{true}}",
-        "AuthFailure",
-        "AuthFailure: 42 2.5 true",
-    ),
-    (
-        "string with braces",
-        "{{.Type}}{{\"}}{{\"}}",
-        "AuthFailure",
-        "AuthFailure}}{{",
-    ),
-    (
-        "multi-line template",
-        "line1\n{{if eq .Type \"HostDown\"}}\nhost {{.Meta.HostInfo.MetaData.api_id}}\n{{end}}\nend",
-        "HostDown",
-        "line1\n\nhost orders\n\nend",
-    ),
-    (
-        "time stamp compared as Tyk's string",
-        "{{if eq .TimeStamp \"2026-11-28 18:36:24.182420098 +0000 UTC\"}}same{{end}}|{{if lt .TimeStamp \"2027\"}}lt{{end}}",
-        "AuthFailure",
-        "same|lt",
-    ),
-    (
-        "custom event",
-        "{{.Type}}: {{.Meta.Message}} [{{.Meta.Path}}]",
-        "PaymentDeclined",
-        "PaymentDeclined: PaymentDeclined happened []",
-    ),
-];
+/// A case of `go/constructs.json` with Go's output for it, as the Go program of `go/` wrote
+/// them to `go/constructs_expected.json` (`cargo xtask golden`).
+struct Construct {
+    what: String,
+    template: String,
+    event: String,
+    go: String,
+}
+
+const CONSTRUCTS: &str = "tests/go/constructs_expected.json";
+
+fn constructs() -> Vec<Construct> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(CONSTRUCTS);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run cargo xtask golden", path.display()));
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let field = |name: &str| {
+                c[name]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{CONSTRUCTS}: case {i} has no string {name:?}"))
+                    .to_owned()
+            };
+            Construct {
+                what: field("what"),
+                template: field("template"),
+                event: field("event"),
+                go: field("output"),
+            }
+        })
+        .collect()
+}
 
 #[test]
 fn translated_constructs_render_as_go_does() {
-    assert!(TRANSLATED.len() >= 30);
-    for (what, src, event_name, want) in TRANSLATED {
-        let t = Template::parse("case.txt", src).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let cases = constructs();
+    assert!(
+        cases.len() >= 50,
+        "{CONSTRUCTS}: only {} cases",
+        cases.len()
+    );
+    for c in &cases {
+        let what = &c.what;
+        let t = Template::parse("case.txt", &c.template).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(t.syntax(), Syntax::Go, "{what}: detected as Go");
         assert_eq!(t.engine(), Engine::Compiled, "{what}");
         assert_eq!(t.escaping(), Escaping::Markup, "{what}");
         let got = decode_entities(
-            &t.render(&event(event_name))
+            &t.render(&event(&c.event))
                 .unwrap_or_else(|e| panic!("{what}: {e}")),
         );
-        assert_eq!(&got, want, "{what}: {src:?}");
+        assert_eq!(got, decode_entities(&c.go), "{what}: {:?}", c.template);
     }
 }
 

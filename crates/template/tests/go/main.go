@@ -5,14 +5,17 @@
 //
 // Run it through `cargo xtask golden`, from the workspace root:
 //
-//	go run . <crates/template/tests>
+//	go run . <crates/template/tests> [<output root>]
 //
-// It writes:
+// It writes, under the output root (the first argument unless given):
 //   - go/expected.json: for every template of go/templates/ and every event of go/events/, Go's
 //     output byte for byte;
 //   - fixtures/go_expected.json: for the templates of fixtures/go/ and the events of
 //     fixtures/events/, Go's output, with HTML entities decoded for `.json` templates (the escaping
-//     Hookshot deliberately does differently for JSON) and byte for byte for the others.
+//     Hookshot deliberately does differently for JSON) and byte for byte for the others;
+//   - go/constructs_expected.json: for every case of go/constructs.json (a name, a template's text
+//     and an event of fixtures/events/), the case with Go's output byte for byte, rendered as a
+//     template named case.txt.
 package main
 
 import (
@@ -158,6 +161,9 @@ func table(tdir, edir string, keep func(tmpl, event string) bool, post func(tmpl
 }
 
 func write(path string, v any) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	// The fixtures hold the bytes Go wrote: no escaping of <, > and & into \u003c...
@@ -169,7 +175,50 @@ func write(path string, v any) error {
 	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
-func run(root string) error {
+// A case of go/constructs.json, and Go's output for it.
+type construct struct {
+	What     string `json:"what"`
+	Template string `json:"template"`
+	Event    string `json:"event"`
+	Output   string `json:"output"`
+}
+
+// constructs renders each case of go/constructs.json in order.
+func constructs(root string) ([]construct, error) {
+	raw, err := os.ReadFile(filepath.Join(root, "go", "constructs.json"))
+	if err != nil {
+		return nil, err
+	}
+	var cases []construct
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		return nil, fmt.Errorf("go/constructs.json: %w", err)
+	}
+	for i, c := range cases {
+		ev, err := readEvent(filepath.Join(root, "fixtures", "events", c.Event+".json"))
+		if err != nil {
+			return nil, err
+		}
+		t, err := htmltemplate.New("case.txt").Funcs(funcs).Parse(c.Template)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.What, err)
+		}
+		var out bytes.Buffer
+		if err := t.Execute(&out, ev); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.What, err)
+		}
+		cases[i].Output = out.String()
+	}
+	return cases, nil
+}
+
+func run(root, out string) error {
+	cases, err := constructs(root)
+	if err != nil {
+		return err
+	}
+	if err := write(filepath.Join(out, "go", "constructs_expected.json"), cases); err != nil {
+		return err
+	}
 	golden, err := table(
 		filepath.Join(root, "go", "templates"),
 		filepath.Join(root, "go", "events"),
@@ -179,7 +228,7 @@ func run(root string) error {
 	if err != nil {
 		return err
 	}
-	if err := write(filepath.Join(root, "go", "expected.json"), golden); err != nil {
+	if err := write(filepath.Join(out, "go", "expected.json"), golden); err != nil {
 		return err
 	}
 	parity, err := table(
@@ -207,15 +256,15 @@ func run(root string) error {
 	if err != nil {
 		return err
 	}
-	return write(filepath.Join(root, "fixtures", "go_expected.json"), parity)
+	return write(filepath.Join(out, "fixtures", "go_expected.json"), parity)
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: golden <crates/template/tests>")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: golden <crates/template/tests> [<output root>]")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1]); err != nil {
+	if err := run(os.Args[1], os.Args[len(os.Args)-1]); err != nil {
 		fmt.Fprintln(os.Stderr, "golden:", err)
 		os.Exit(1)
 	}

@@ -1,0 +1,3 @@
+module hookshot/cooldown-golden
+
+go 1.19
