@@ -328,3 +328,98 @@ fn declared_json(header_map: &std::collections::BTreeMap<String, String>) -> Opt
             media == "application/json" || media.ends_with("+json")
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of the test's own, removed when dropped.
+    struct Dir(std::path::PathBuf);
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn handler(template_path: Option<&str>) -> serde_json::Value {
+        let mut meta = serde_json::json!({
+            "method": "POST", "target_path": "http://127.0.0.1:9/hook", "event_timeout": 0
+        });
+        if let Some(t) = template_path {
+            meta["template_path"] = t.into();
+        }
+        serde_json::json!([{"handler_name": "eh_web_hook_handler", "handler_meta": meta}])
+    }
+
+    #[tokio::test]
+    async fn a_missing_custom_template_is_refused_when_the_handlers_are_assembled() {
+        let dir = Dir(std::env::temp_dir().join(format!(
+            "hookshot-events-missing-template-{}",
+            std::process::id()
+        )));
+        std::fs::create_dir_all(dir.0.join("templates")).unwrap();
+        std::fs::write(
+            dir.0.join("templates/present.json"),
+            "{\"t\": \"{{ Type }}\"}",
+        )
+        .unwrap();
+        let loaded = crate::config::parse(
+            r#"{"app_path": "apps/", "template_path": "templates"}"#,
+            "gw.conf",
+            Some(dir.0.clone()),
+        )
+        .unwrap();
+        let api = serde_json::json!({
+            "name": "Reports", "api_id": "reports", "org_id": "o", "active": true,
+            "auth": {"auth_header_name": "Authorization"},
+            "proxy": {"listen_path": "/reports/", "target_url": "http://127.0.0.1:9/"},
+            "event_handlers": {"events": {
+                "AuthFailure": handler(Some("templates/present.json")),
+                "KeyExpired": handler(None),
+                "QuotaExceeded": handler(Some("templates/missing.json")),
+            }}
+        });
+        let apis = ApiSet::new(vec![
+            crate::api::parse(&api.to_string(), "apps/reports.json").unwrap(),
+        ]);
+        let store: Arc<dyn CooldownStore> = Arc::new(hookshot_cooldown::MemoryStore::new());
+        let transport: Arc<dyn Transport> = Arc::new(
+            hookshot_transport::HttpTransport::new(
+                hookshot_transport::HttpTransportConfig::default(),
+            )
+            .unwrap(),
+        );
+        let errors: Vec<String> = match routes(&loaded, &apis, store.clone(), transport.clone()) {
+            Ok(_) => panic!("a handler whose template is missing was assembled"),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        };
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        // The message names the file, API, event, handler and field, the value and why it cannot
+        // be used (the OS's words in between), and what would be accepted.
+        let (found, expected) = errors[0].split_once("; expected ").unwrap();
+        assert!(
+            found.starts_with(
+                "apps/reports.json, API \"reports\", event \"QuotaExceeded\", handler #0, \
+                 field `handler_meta.template_path`: found \"templates/missing.json\", which \
+                 cannot be used (templates/missing.json: cannot read the template: "
+            ),
+            "{found}"
+        );
+        assert_eq!(
+            expected,
+            "a readable template file (beside the configuration or in `template_path`) or a shipped template name"
+        );
+
+        // Without the missing template, the same API's handlers are assembled.
+        let mut api = api;
+        api["event_handlers"]["events"]
+            .as_object_mut()
+            .unwrap()
+            .remove("QuotaExceeded");
+        let apis = ApiSet::new(vec![
+            crate::api::parse(&api.to_string(), "apps/reports.json").unwrap(),
+        ]);
+        assert!(routes(&loaded, &apis, store, transport).is_ok());
+    }
+}

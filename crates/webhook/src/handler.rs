@@ -1,7 +1,7 @@
 //! The handler trait the dispatcher drives, and the delivery state carried between attempts.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use hookshot_event::Event;
@@ -30,11 +30,20 @@ pub trait EventHandler: Send + Sync {
     async fn resume(&self, pending: Pending) -> Step;
 
     /// Handles an event to the end, waiting out retries inline: for users without a dispatcher.
+    ///
+    /// Counts the outcome in [`metrics`](Self::metrics) as a dispatcher does, a delivery's latency
+    /// taken from this call. A dispatcher drives [`start`](Self::start) and
+    /// [`resume`](Self::resume) itself and counts there, so an event is counted once either way.
     async fn handle(&self, event: &Event) -> Outcome {
+        let called = Instant::now();
         let mut step = self.start(event).await;
         loop {
             match step {
-                Step::Done(outcome) => return outcome,
+                Step::Done(outcome) => {
+                    let latency = outcome.is_delivered().then(|| called.elapsed());
+                    self.metrics().record(&outcome, latency);
+                    return outcome;
+                }
                 Step::Send(pending) => step = self.resume(pending).await,
                 Step::Retry { after, pending } => {
                     tokio::time::sleep(after).await;

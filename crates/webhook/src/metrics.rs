@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use crate::outcome::{FailReason, Outcome};
 
-/// Upper bounds of the delivery latency histogram, in milliseconds.
+/// Upper bounds of the delivery latency histogram, in milliseconds. A delivery counts in the first
+/// bucket whose bound it does not exceed (Prometheus's `le`), compared to the microsecond: 1 ms
+/// exactly is in the 1 ms bucket, 1.0001 ms and 1.9 ms in the 5 ms one. Beyond the last bound a
+/// delivery counts only in the total (`+Inf`).
 pub const LATENCY_BUCKETS_MS: [u64; 12] =
     [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
@@ -24,7 +27,10 @@ pub struct HandlerMetrics {
 }
 
 impl HandlerMetrics {
-    /// Counts a final outcome; `latency` is from the event's dequeue to the outcome, for deliveries.
+    /// Counts a final outcome; `latency`, for deliveries, is the time from the event's `fire` to
+    /// the receiver's answer, its time in the dispatcher's queue and any backoff included (from
+    /// the call of [`handle`](crate::EventHandler::handle) for a handler used without a
+    /// dispatcher).
     pub fn record(&self, outcome: &Outcome, latency: Option<Duration>) {
         match outcome {
             Outcome::Delivered { .. } => {
@@ -41,8 +47,10 @@ impl HandlerMetrics {
             }
         }
         if let Some(l) = latency {
-            let ms = l.as_millis() as u64;
-            if let Some(i) = LATENCY_BUCKETS_MS.iter().position(|b| ms <= *b) {
+            if let Some(i) = LATENCY_BUCKETS_MS
+                .iter()
+                .position(|b| l <= Duration::from_millis(*b))
+            {
                 self.latency_buckets[i].fetch_add(1, Relaxed);
             }
             self.latency_count.fetch_add(1, Relaxed);
@@ -94,7 +102,8 @@ pub struct MetricsSnapshot {
     pub dropped: u64,
     /// Failures by reason.
     pub failed: [(FailReason, u64); FailReason::ALL.len()],
-    /// Delivery latency histogram: (upper bound in ms, count in that bucket, not cumulative).
+    /// Delivery latency histogram, from `fire` to the receiver's answer: (upper bound in ms, count
+    /// of deliveries that took more than the previous bound and at most this one, not cumulative).
     pub latency_buckets: [(u64, u64); LATENCY_BUCKETS_MS.len()],
     /// Deliveries timed.
     pub latency_count: u64,
@@ -111,5 +120,40 @@ impl MetricsSnapshot {
     /// Failures of one reason.
     pub fn failed(&self, reason: FailReason) -> u64 {
         self.failed[reason.index()].1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket_of(latency: Duration) -> Option<u64> {
+        let m = HandlerMetrics::default();
+        let delivered = Outcome::Delivered {
+            status: 200,
+            attempts: 1,
+        };
+        m.record(&delivered, Some(latency));
+        let s = m.snapshot();
+        assert_eq!(s.latency_count, 1);
+        assert_eq!(s.latency_sum.as_micros(), latency.as_micros());
+        let mut hit = s.latency_buckets.iter().filter(|(_, n)| *n > 0);
+        let bucket = hit.next().map(|(bound, n)| {
+            assert_eq!(*n, 1);
+            *bound
+        });
+        assert_eq!(hit.next(), None);
+        bucket
+    }
+
+    #[test]
+    fn latency_rounds_up_into_its_bucket() {
+        assert_eq!(bucket_of(Duration::from_micros(1900)), Some(5));
+        assert_eq!(bucket_of(Duration::from_millis(1)), Some(1));
+        assert_eq!(bucket_of(Duration::from_nanos(1_000_100)), Some(5));
+        assert_eq!(bucket_of(Duration::ZERO), Some(1));
+        assert_eq!(bucket_of(Duration::from_micros(5001)), Some(10));
+        assert_eq!(bucket_of(Duration::from_secs(10)), Some(10_000));
+        assert_eq!(bucket_of(Duration::from_micros(10_000_001)), None);
     }
 }

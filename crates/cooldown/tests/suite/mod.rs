@@ -141,16 +141,38 @@ pub async fn zero_window_always_wins_and_stores_nothing(b: &dyn Backend) {
     assert_eq!(store.claim(&c, MINUTE).await, Claim::Won);
 }
 
-/// A window under a second is still a cool-down.
+/// A window under a second is still a cool-down: a second claim within it is held, and the claim
+/// is stored for at most a second (Redis's `EX` counts whole seconds, so it rounds up to 1 s).
+/// Once it has passed, a claim wins again.
+///
+/// The stores read the system's clock (the memory store `std::time::Instant`, Redis its own),
+/// so this runs in real time; it polls every 20 ms, so it waits no longer than the stored claim lasts
+/// and one poll more.
 pub async fn sub_second_window_holds(b: &dyn Backend) {
     let store = b.node();
     let c = unique("sub-second");
-    assert_eq!(
-        store.claim(&c, Duration::from_millis(300)).await,
-        Claim::Won
+    let window = Duration::from_millis(300);
+    assert_eq!(store.claim(&c, window).await, Claim::Won);
+    assert_eq!(store.claim(&c, window).await, Claim::Held);
+    let left = b.remaining(&c).await.expect("the claim is stored");
+    assert!(
+        !left.is_zero() && left <= Duration::from_secs(1),
+        "{left:?}"
     );
-    let left = b.remaining(&c).await;
-    assert!(left.is_none_or(|l| l <= Duration::from_secs(1)), "{left:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        match store.claim(&c, window).await {
+            Claim::Won => break,
+            Claim::Held => {}
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a 300 ms claim still held after 10 s"
+        );
+    }
+    assert_eq!(store.claim(&c, window).await, Claim::Held);
 }
 
 /// 300 concurrent claims of distinct checksums, a third of them held beforehand: every claim gets
