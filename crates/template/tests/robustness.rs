@@ -196,17 +196,43 @@ fn entries(event: &Event) -> Vec<String> {
     out
 }
 
+/// How many times each entry stands in `output`, and what is left: entries are taken out longest
+/// first and each leaves a mark no entry contains, so that the end of one entry and the start of
+/// the next (`"Orders API"` then `"IDorders"`) are never read as a third (`"APIIDorders"`).
+fn take_entries(output: &str, entries: &[String]) -> (Vec<usize>, String) {
+    let mut rest = output.to_owned();
+    let counts = entries
+        .iter()
+        .map(|entry| {
+            let n = rest.matches(entry.as_str()).count();
+            rest = rest.replace(entry.as_str(), "\u{0}");
+            n
+        })
+        .collect();
+    (counts, rest)
+}
+
 /// Two outputs that differ only in the order of the entries of objects printed whole: the same
-/// characters, and every entry (key and value together) as many times in each.
+/// characters, every entry (key and value together) as many times in each, and the same
+/// characters left once the entries are taken out.
 fn same_but_for_entry_order(a: &str, b: &str, event: &Event) -> Result<(), String> {
     if sorted(a) != sorted(b) {
         return Err(format!("different characters: {a:?} / {b:?}"));
     }
-    for entry in entries(event) {
-        let (x, y) = (a.matches(&entry).count(), b.matches(&entry).count());
+    let mut entries = entries(event);
+    entries.sort_by(|x, y| y.len().cmp(&x.len()).then_with(|| x.cmp(y)));
+    entries.dedup();
+    let (counts_a, rest_a) = take_entries(a, &entries);
+    let (counts_b, rest_b) = take_entries(b, &entries);
+    for ((entry, x), y) in entries.iter().zip(&counts_a).zip(&counts_b) {
         if x != y {
             return Err(format!("{entry:?} {x} times in {a:?}, {y} times in {b:?}"));
         }
+    }
+    if sorted(&rest_a) != sorted(&rest_b) {
+        return Err(format!(
+            "different text besides the entries: {rest_a:?} / {rest_b:?}"
+        ));
     }
     Ok(())
 }
@@ -437,4 +463,22 @@ proptest! {
         }
         let _ = Template::load(path.to_str().unwrap());
     }
+}
+
+#[test]
+fn entries_are_read_whole_not_across_their_neighbours() {
+    let breaker = EVENTS
+        .iter()
+        .find(|e| e.event_type.as_str() == "BreakerTripped")
+        .unwrap();
+    let liquid = Template::parse("t.json", "{{-API}}-%}").unwrap();
+    let compiled = liquid.render(breaker).unwrap();
+    // The same entries in another order: "Orders API" then "IDorders" reads "APIIDorders", the
+    // meta's `APIID` entry, only across a boundary.
+    let reordered = "OrgIDacmeNameOrders APIIDorders-%}";
+    assert_eq!(sorted(&compiled), sorted(reordered), "{compiled}");
+    same_but_for_entry_order(&compiled, reordered, breaker).unwrap();
+    // A value moved to another key is told apart.
+    let moved = "OrgIDordersIDacmeNameOrders API-%}";
+    assert!(same_but_for_entry_order(&compiled, moved, breaker).is_err());
 }
