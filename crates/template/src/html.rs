@@ -83,6 +83,18 @@ fn eat_tag_name(s: &[u8], i: usize) -> usize {
     j
 }
 
+/// The error for the character at `bad` of `s` (which starts at `at` in the template), found in
+/// an attribute name.
+fn bad_attr_name(s: &[u8], at: usize, bad: usize) -> GoError {
+    syntax(
+        at + bad,
+        format!(
+            "{:?} in an HTML attribute name, which Go's html/template refuses",
+            char::from(s[bad])
+        ),
+    )
+}
+
 /// `eatAttrName`: the end of an attribute name starting at `i`, or the offset of a character
 /// `html/template` refuses in one.
 fn eat_attr_name(s: &[u8], i: usize) -> Result<usize, usize> {
@@ -172,15 +184,7 @@ pub(crate) fn text(state: &mut State, src: &str, at: usize) -> Result<String, Go
                     *state = State::Text;
                     i = j + 1;
                 } else {
-                    let name_end = eat_attr_name(s, j).map_err(|bad| {
-                        syntax(
-                            at + bad,
-                            format!(
-                                "{:?} in an HTML attribute name, which Go's html/template refuses",
-                                char::from(s[bad])
-                            ),
-                        )
-                    })?;
+                    let name_end = eat_attr_name(s, j).map_err(|bad| bad_attr_name(s, at, bad))?;
                     if name_end == j {
                         return Err(syntax(
                             at + j,
@@ -196,15 +200,7 @@ pub(crate) fn text(state: &mut State, src: &str, at: usize) -> Result<String, Go
                 }
             }
             State::AttrName => {
-                let end = eat_attr_name(s, i).map_err(|bad| {
-                    syntax(
-                        at + bad,
-                        format!(
-                            "{:?} in an HTML attribute name, which Go's html/template refuses",
-                            char::from(s[bad])
-                        ),
-                    )
-                })?;
+                let end = eat_attr_name(s, i).map_err(|bad| bad_attr_name(s, at, bad))?;
                 if end != s.len() {
                     *state = State::AfterName;
                 }
