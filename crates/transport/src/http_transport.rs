@@ -176,7 +176,6 @@ fn check_url(url: &http::Uri) -> Result<()> {
 /// Reads the rest of a response body and throws it away, so that the connection goes back to the
 /// pool; gives up (closing the connection) past [`MAX_DISCARDED_BODY`] or the deadline.
 async fn discard(mut body: Incoming, deadline: Instant, url: &http::Uri) {
-    let url = redacted(url);
     if body.is_end_stream() {
         return;
     }
@@ -188,17 +187,17 @@ async fn discard(mut body: Incoming, deadline: Instant, url: &http::Uri) {
                 if let Some(data) = frame.data_ref() {
                     read += data.len();
                     if read > MAX_DISCARDED_BODY {
-                        tracing::debug!(%url, "response body over 64 KiB; closing its connection");
+                        tracing::debug!(url = %redacted(url), "response body over 64 KiB; closing its connection");
                         return;
                     }
                 }
             }
             Ok(Some(Err(error))) => {
-                tracing::debug!(%url, %error, "response body broke off");
+                tracing::debug!(url = %redacted(url), %error, "response body broke off");
                 return;
             }
             Err(_) => {
-                tracing::debug!(%url, "response body not complete within the request's time; closing its connection");
+                tracing::debug!(url = %redacted(url), "response body not complete within the request's time; closing its connection");
                 return;
             }
         }
