@@ -73,14 +73,15 @@ impl Default for DispatcherConfig {
 /// What a waiting retry is charged beside its request, for its task, its timer and its job.
 pub const RETRY_ALLOWANCE: usize = 1024;
 
-/// The bytes the dispatcher may still take: events and the requests of waiting retries.
+/// A count the dispatcher keeps within a limit: the bytes of events and of waiting retries'
+/// requests, and the number of waiting retries.
 struct Budget {
     used: AtomicUsize,
     limit: usize,
 }
 
 impl Budget {
-    /// Takes `n` bytes if they fit.
+    /// Takes `n` if it fits within the limit.
     fn take(&self, n: usize) -> bool {
         let mut used = self.used.load(Ordering::Relaxed);
         loop {
@@ -129,7 +130,7 @@ struct RetrySlot {
 
 impl Drop for RetrySlot {
     fn drop(&mut self) {
-        self.shared.waiting_retries.fetch_sub(1, Ordering::AcqRel);
+        self.shared.waiting_retries.give_back(1);
         self.shared.budget.give_back(self.bytes);
     }
 }
@@ -156,8 +157,8 @@ struct Shared {
     /// Jobs dropped because their event would have passed the byte budget.
     over_budget: AtomicU64,
     budget: Arc<Budget>,
-    waiting_retries: AtomicUsize,
-    max_waiting_retries: usize,
+    /// Retries waiting for their backoff, within `max_waiting_retries`.
+    waiting_retries: Budget,
     closed: AtomicBool,
     abandon: watch::Sender<bool>,
     drop_log: LogGate,
@@ -203,24 +204,12 @@ impl Shared {
 
     /// A place among the waiting retries for a request of `request_bytes`, or why there is none.
     fn retry_slot(self: &Arc<Self>, request_bytes: usize) -> Result<RetrySlot, &'static str> {
-        let mut waiting = self.waiting_retries.load(Ordering::Relaxed);
-        loop {
-            if waiting >= self.max_waiting_retries {
-                return Err("too many retries are waiting (max_waiting_retries)");
-            }
-            match self.waiting_retries.compare_exchange_weak(
-                waiting,
-                waiting + 1,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(now) => waiting = now,
-            }
+        if !self.waiting_retries.take(1) {
+            return Err("too many retries are waiting (max_waiting_retries)");
         }
         let bytes = request_bytes.saturating_add(RETRY_ALLOWANCE);
         if !self.budget.take(bytes) {
-            self.waiting_retries.fetch_sub(1, Ordering::AcqRel);
+            self.waiting_retries.give_back(1);
             return Err("its request would pass the byte budget (max_queued_bytes)");
         }
         Ok(RetrySlot {
@@ -317,8 +306,10 @@ impl Dispatcher {
                 used: AtomicUsize::new(0),
                 limit: config.max_queued_bytes,
             }),
-            waiting_retries: AtomicUsize::new(0),
-            max_waiting_retries: config.max_waiting_retries,
+            waiting_retries: Budget {
+                used: AtomicUsize::new(0),
+                limit: config.max_waiting_retries,
+            },
             closed: AtomicBool::new(false),
             abandon,
             drop_log: LogGate::new(Duration::from_secs(10)),
@@ -392,8 +383,8 @@ impl Dispatcher {
         DispatcherMetrics {
             queue_depth: shared.queue().jobs.len(),
             queue_capacity: self.config.queue_capacity.max(1),
-            waiting_retries: shared.waiting_retries.load(Ordering::Relaxed),
-            max_waiting_retries: shared.max_waiting_retries,
+            waiting_retries: shared.waiting_retries.used.load(Ordering::Relaxed),
+            max_waiting_retries: shared.waiting_retries.limit,
             queued_bytes: shared.budget.used.load(Ordering::Relaxed),
             max_queued_bytes: shared.budget.limit,
             dropped_over_budget: shared.over_budget.load(Ordering::Relaxed),
