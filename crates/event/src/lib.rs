@@ -27,6 +27,6 @@ pub use event_type::{EventType, MetaFamily};
 pub use meta::{
     CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
     MAX_KEY_BYTES, MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TRUNCATED, TokenMeta,
-    TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta, truncate_bytes, truncate_field,
+    TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta, truncate_field,
 };
 pub use time::{Timestamp, TimestampError};

@@ -306,25 +306,6 @@ pub fn truncate_field(value: &str, max: usize) -> String {
     out
 }
 
-/// [`truncate_field`] for bytes that are mostly text (a request head): cut where no UTF-8
-/// sequence is split.
-pub fn truncate_bytes(value: &[u8], max: usize) -> Vec<u8> {
-    if value.len() <= max {
-        return value.to_vec();
-    }
-    let mut end = max.saturating_sub(TRUNCATED.len());
-    // Back off over continuation bytes (10xxxxxx), three at most (a UTF-8 character is four
-    // bytes at most), so a multi-byte character stays whole.
-    let floor = end.saturating_sub(3);
-    while end > floor && value[end] & 0xC0 == 0x80 {
-        end -= 1;
-    }
-    let mut out = Vec::with_capacity(max);
-    out.extend_from_slice(&value[..end]);
-    out.extend_from_slice(&TRUNCATED.as_bytes()[..TRUNCATED.len().min(max)]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,7 +313,6 @@ mod tests {
     #[test]
     fn short_fields_stay_whole() {
         assert_eq!(truncate_field("abc", 3), "abc");
-        assert_eq!(truncate_bytes(b"abc", 8), b"abc");
     }
 
     #[test]
@@ -340,9 +320,6 @@ mod tests {
         let cut = truncate_field(&"x".repeat(1000), 64);
         assert_eq!(cut.len(), 64);
         assert!(cut.ends_with(TRUNCATED) && cut.starts_with("xxxx"));
-        let cut = truncate_bytes(&[b'y'; 1000], 64);
-        assert_eq!(cut.len(), 64);
-        assert!(cut.ends_with(TRUNCATED.as_bytes()));
     }
 
     #[test]
@@ -353,12 +330,8 @@ mod tests {
             let cut = truncate_field(&text, max);
             assert!(cut.len() <= max, "{max}: {cut}");
             assert!(cut.ends_with(TRUNCATED));
-            let bytes = truncate_bytes(text.as_bytes(), max);
-            assert!(bytes.len() <= max);
-            assert!(std::str::from_utf8(&bytes).is_ok(), "{max}");
         }
         // A cap smaller than the marker still holds.
         assert!(truncate_field(&text, 3).len() <= 3);
-        assert!(truncate_bytes(text.as_bytes(), 3).len() <= 3);
     }
 }

@@ -10,8 +10,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use hookshot_event::{
     ConfigError, ConfigErrors, Event, EventMeta, EventType, KeyFailureMeta, MAX_KEY_BYTES,
-    MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TokenMeta, truncate_bytes,
-    truncate_field,
+    MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TokenMeta, truncate_field,
 };
 use hookshot_webhook::EventSink;
 use http::header::{self, HeaderName, HeaderValue};
@@ -666,7 +665,7 @@ fn scrub_query(query: &str, key: &str) -> String {
             out.push('&');
         }
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if value.contains(key) || percent_decode(value).contains(key) {
+        if value.contains(key) || crate::path::percent_decode(value).contains(key) {
             out.push_str(name);
             out.push('=');
             out.push_str(REDACTED);
@@ -675,30 +674,6 @@ fn scrub_query(query: &str, key: &str) -> String {
         }
     }
     out
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push(((hex(h).unwrap_or(0) << 4) | hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn strip_bearer(v: &str) -> &str {
@@ -759,9 +734,8 @@ pub fn request_head<B>(req: &Request<B>, auth_header: Option<&HeaderName>, key: 
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    let head = scrub(&head, key);
-    base64::engine::general_purpose::STANDARD
-        .encode(truncate_bytes(head.as_bytes(), MAX_REQUEST_HEAD_BYTES))
+    let head = truncate_field(&scrub(&head, key), MAX_REQUEST_HEAD_BYTES);
+    base64::engine::general_purpose::STANDARD.encode(head)
 }
 
 fn set_quota_headers(headers: &mut http::HeaderMap, (max, q): (i64, QuotaState)) {

@@ -171,12 +171,20 @@ impl StorageConfig {
             (false, true) => format!("{user}@"),
             (false, false) => format!("{user}:{}@", percent_encode(&self.password)),
         };
-        let host = if self.host.contains(':') && !self.host.starts_with('[') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!("redis://{auth}{host}:{}/{}", self.port, self.database)
+        format!(
+            "redis://{auth}{}/{}",
+            host_port(&self.host, self.port),
+            self.database
+        )
+    }
+}
+
+/// `host:port`, with an IPv6 address between brackets (`[::1]:6379`).
+pub fn host_port(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
@@ -184,7 +192,7 @@ impl StorageConfig {
 fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if crate::path::is_unreserved(b) {
             out.push(char::from(b));
         } else {
             out.push_str(&format!("%{b:02X}"));

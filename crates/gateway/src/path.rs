@@ -68,7 +68,8 @@ pub fn normalise(path: &str) -> Result<Normalised<'_>, PathError> {
     Ok(Normalised { written, resolved })
 }
 
-fn is_unreserved(b: u8) -> bool {
+/// Whether `b` is an unreserved character of RFC 3986 (ALPHA, DIGIT, `-`, `.`, `_`, `~`).
+pub(crate) fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
@@ -79,6 +80,32 @@ fn hex(b: u8) -> Option<u8> {
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
+}
+
+/// A query parameter's value as a form decodes it: every `%XX` escape decoded and `+` read as a
+/// space; bytes that are not UTF-8 become U+FFFD.
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let digit = |at: usize| bytes.get(at).copied().and_then(hex);
+        match (bytes[i], digit(i + 1), digit(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h << 4) | l);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Decodes the escapes of unreserved characters, upper-cases the hexadecimal digits of the

@@ -453,11 +453,7 @@ fn open_file_limit() -> Option<usize> {
 }
 
 async fn bind(host: &str, port: u16) -> Result<(TcpListener, SocketAddr), RunError> {
-    let addr = if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
+    let addr = crate::config::host_port(host, port);
     let listener = TcpListener::bind(&addr)
         .await
         .map_err(|source| RunError::Bind {
