@@ -10,6 +10,22 @@ use crate::root;
 const LAYERS: &[(&str, &[&str], &str)] = &[
     // (crate and cargo tree flags, forbidden crates, why)
     (
+        "hookshot-core",
+        &[
+            "tokio",
+            "hyper",
+            "rustls",
+            "liquid",
+            "redis",
+            "md-5",
+            "hookshot-template",
+            "hookshot-cooldown",
+            "hookshot-transport",
+            "hookshot-webhook",
+        ],
+        "the seams only: a crate implementing one needs nothing heavy",
+    ),
+    (
         "hookshot-event",
         &[
             "tokio",
@@ -51,12 +67,11 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
         &[
             "liquid",
             "redis",
-            "hookshot-event",
             "hookshot-template",
             "hookshot-cooldown",
             "hookshot-webhook",
         ],
-        "knows only HTTP",
+        "knows only HTTP and the transport seam",
     ),
     (
         "hookshot-webhook",
@@ -65,8 +80,24 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-/// `hookshot-cooldown` without features must not pull in Redis.
-const NO_FEATURES: &[(&str, &[&str])] = &[("hookshot-cooldown", &["redis", "tokio"])];
+/// Crates without their optional features: `hookshot-cooldown` pulls in no Redis and no runtime;
+/// `hookshot-webhook` no HTTP client, TLS, liquid or Redis (a user brings their own transport and
+/// renderer).
+const NO_FEATURES: &[(&str, &[&str])] = &[
+    ("hookshot-cooldown", &["redis", "tokio"]),
+    (
+        "hookshot-webhook",
+        &[
+            "hyper",
+            "hyper-util",
+            "rustls",
+            "liquid",
+            "redis",
+            "hookshot-template",
+            "hookshot-transport",
+        ],
+    ),
+];
 
 fn tree(pkg: &str, all_features: bool) -> Result<Vec<String>> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));

@@ -1,10 +1,13 @@
 //! Hookshot's project commands, run as `cargo xtask <command>`.
 //!
-//! - `ci`: formatting, clippy (warnings denied, with and without features), the layering and tidy
-//!   checks, and every test of the workspace against a throwaway Redis.
+//! - `ci`: formatting, clippy (warnings denied, with and without features), the layering, tidy and
+//!   library checks, and every test of the workspace against a throwaway Redis.
 //! - `test [ARGS]`: `cargo test --workspace --all-features ARGS` against a throwaway Redis.
 //! - `bench [ARGS]`: every benchmark (`cargo bench`), against a throwaway Redis.
 //! - `layers`, `tidy`: the checks alone.
+//! - `library`: the crates as another project takes them: `cargo doc` with warnings denied,
+//!   `cargo package --workspace`, and the webhook crate's example built and run as a program
+//!   outside the workspace whose tree holds no HTTP client, TLS, liquid or Redis.
 //! - `golden [--check]`: regenerates every fixture that stands for another program's output with
 //!   the Go program kept beside it (installing Go with apt-get when it is missing): Go's
 //!   `html/template` renderings (`crates/template/tests/go/`) and Tyk's webhook checksums
@@ -18,6 +21,7 @@
 mod checks;
 mod golden;
 mod install;
+mod library;
 mod redis;
 
 use std::process::{Command, ExitCode};
@@ -35,10 +39,11 @@ fn main() -> ExitCode {
         "bench" => bench(rest),
         "layers" => checks::layers(),
         "tidy" => checks::tidy(),
+        "library" => library(),
         "golden" => golden::run(rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  ci           every check and test, as CI runs them\n  test [ARGS]  the tests, with a throwaway Redis (ARGS go to cargo test)\n  bench [ARGS] the benchmarks, with a throwaway Redis (ARGS go to cargo bench)\n  layers       check that each crate keeps to its layer\n  tidy         check that every crate root opens with a //! doc paragraph\n  golden       regenerate the fixtures of Go's output (html/template renderings, Tyk's checksums) with the Go programs beside them (needs Go; installed with apt-get when missing)\n  golden --check  fail, naming the file, when a checked-in fixture differs from a regeneration"
+                "usage: cargo xtask <command>\n\n  ci           every check and test, as CI runs them\n  test [ARGS]  the tests, with a throwaway Redis (ARGS go to cargo test)\n  bench [ARGS] the benchmarks, with a throwaway Redis (ARGS go to cargo bench)\n  layers       check that each crate keeps to its layer\n  tidy         check that every crate root opens with a //! doc paragraph\n  library      the crates as libraries: docs (warnings denied), cargo package, the webhook crate's example as a program outside the workspace\n  golden       regenerate the fixtures of Go's output (html/template renderings, Tyk's checksums) with the Go programs beside them (needs Go; installed with apt-get when missing)\n  golden --check  fail, naming the file, when a checked-in fixture differs from a regeneration"
             );
             return if cmd == "help" || cmd == "--help" {
                 ExitCode::SUCCESS
@@ -83,7 +88,7 @@ pub(crate) fn root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
-fn step(what: &str) {
+pub(crate) fn step(what: &str) {
     eprintln!("\n==> {what}");
 }
 
@@ -110,6 +115,8 @@ fn ci() -> Result<()> {
             "-p",
             "hookshot-cooldown",
             "-p",
+            "hookshot-webhook",
+            "-p",
             "hookshot-gateway",
             "--no-default-features",
             "--",
@@ -119,6 +126,7 @@ fn ci() -> Result<()> {
         &[],
     )?;
     checks::layers()?;
+    library()?;
     match install::on_path("go") {
         Some(go) => golden::check(&go)?,
         None => eprintln!("\nxtask ci: skipped the golden fixture check: go is not on PATH"),
@@ -126,6 +134,13 @@ fn ci() -> Result<()> {
     test(&[])?;
     eprintln!("\nxtask ci: all checks passed in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// The library crates as another project takes them.
+fn library() -> Result<()> {
+    library::docs()?;
+    library::package()?;
+    library::outside_program()
 }
 
 fn test(extra: &[String]) -> Result<()> {

@@ -29,118 +29,45 @@
 //! A path that Go cannot parse at all (a `%` not followed by two hex digits) makes Tyk drop the
 //! webhook; here the checksum covers such a path as written.
 
-use std::fmt;
-use std::str::FromStr;
-
-use hookshot_event::TargetUrl;
+use hookshot_core::{Checksum, TargetUrl};
 use md5::{Digest, Md5};
 
-/// Tyk's key prefix: a checksum is stored under `webhook.cache.<32 lower-case hex digits>`.
-pub const TYK_KEY_PREFIX: &str = "webhook.cache.";
-
-/// The MD5 of a webhook request in the byte format Tyk uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Checksum(pub [u8; 16]);
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
-impl Checksum {
-    /// The checksum Tyk computes for a webhook request: `method` as it goes on the request line
-    /// (upper case, e.g. [`Method::as_str`](hookshot_event::Method::as_str)), the target URL, and
-    /// the rendered body (also for `GET` and `DELETE`, which Hookshot sends without it).
-    ///
-    /// Streams the request bytes into MD5 without building the request text.
-    pub fn of_request(method: &str, url: &TargetUrl, body: &[u8]) -> Checksum {
-        let mut md5 = Md5::new();
-        md5.update(method.as_bytes());
-        md5.update(b" ");
-        let uri = url.uri();
-        write_go_path(&mut md5, uri.path());
-        if let Some(query) = uri.query() {
-            md5.update(b"?");
-            md5.update(query.as_bytes());
-        }
-        md5.update(b" HTTP/1.1\r\nHost: ");
-        write_go_host(&mut md5, url.host_header());
-        md5.update(b"\r\nUser-Agent: Go-http-client/1.1\r\n");
-        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
-            md5.update(b"Content-Length: ");
-            let mut digits = [0u8; 20];
-            md5.update(decimal(body.len(), &mut digits));
-            md5.update(b"\r\n");
-        }
+/// The checksum Tyk computes for a webhook request: `method` as it goes on the request line
+/// (upper case, as `http::Method::as_str` gives it), the target URL, and
+/// the rendered body (also for `GET` and `DELETE`, which Hookshot sends without it).
+///
+/// Streams the request bytes into MD5 without building the request text.
+pub fn of_request(method: &str, url: &TargetUrl, body: &[u8]) -> Checksum {
+    let mut md5 = Md5::new();
+    md5.update(method.as_bytes());
+    md5.update(b" ");
+    let uri = url.uri();
+    write_go_path(&mut md5, uri.path());
+    if let Some(query) = uri.query() {
+        md5.update(b"?");
+        md5.update(query.as_bytes());
+    }
+    md5.update(b" HTTP/1.1\r\nHost: ");
+    write_go_host(&mut md5, url.host_header());
+    md5.update(b"\r\nUser-Agent: Go-http-client/1.1\r\n");
+    if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+        md5.update(b"Content-Length: ");
+        let mut digits = [0u8; 20];
+        md5.update(decimal(body.len(), &mut digits));
         md5.update(b"\r\n");
-        md5.update(body);
-        Checksum(md5.finalize().into())
     }
-
-    /// The 32 lower-case hex digits.
-    pub fn to_hex(&self) -> String {
-        let hex = self.hex_bytes();
-        // The digits are ASCII.
-        String::from_utf8_lossy(&hex).into_owned()
-    }
-
-    /// The 32 lower-case hex digits as bytes, without allocating.
-    pub fn hex_bytes(&self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for (i, b) in self.0.iter().enumerate() {
-            out[2 * i] = HEX[usize::from(b >> 4)];
-            out[2 * i + 1] = HEX[usize::from(b & 0x0f)];
-        }
-        out
-    }
-
-    /// The store key: `prefix` followed by the 32 lower-case hex digits
-    /// (`webhook.cache.<hex>` with [`TYK_KEY_PREFIX`]).
-    pub fn key(&self, prefix: &str) -> String {
-        let mut key = String::with_capacity(prefix.len() + 32);
-        key.push_str(prefix);
-        key.push_str(&self.to_hex());
-        key
-    }
+    md5.update(b"\r\n");
+    md5.update(body);
+    Checksum(md5.finalize().into())
 }
 
-impl fmt::Display for Checksum {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hex = self.hex_bytes();
-        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
-    }
-}
-
-/// A string that is not 32 hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a checksum: expected 32 hex digits, found {0:?}")]
-pub struct ParseChecksumError(pub String);
-
-impl FromStr for Checksum {
-    type Err = ParseChecksumError;
-
-    /// Parses 32 hex digits, either case.
-    fn from_str(s: &str) -> Result<Checksum, ParseChecksumError> {
-        let bytes = s.as_bytes();
-        if bytes.len() != 32 {
-            return Err(ParseChecksumError(s.to_owned()));
-        }
-        let mut out = [0u8; 16];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            match (hex_value(pair[0]), hex_value(pair[1])) {
-                (Some(hi), Some(lo)) => out[i] = hi << 4 | lo,
-                _ => return Err(ParseChecksumError(s.to_owned())),
-            }
-        }
-        Ok(Checksum(out))
-    }
-}
-
+/// The value of one hex digit, either case.
 fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 /// `n` in decimal, written into the end of `buf`.
@@ -278,7 +205,7 @@ mod tests {
 
     fn sum(method: &str, url: &str, body: &str) -> String {
         let url = TargetUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
-        Checksum::of_request(method, &url, body.as_bytes()).to_hex()
+        of_request(method, &url, body.as_bytes()).to_hex()
     }
 
     #[test]
@@ -297,30 +224,6 @@ mod tests {
         assert_ne!(base, sum("POST", "http://example.com/q", "{}"));
         assert_ne!(base, sum("POST", "http://example.com/p", "{ }"));
         assert_ne!(base, sum("POST", "http://example.org/p", "{}"));
-    }
-
-    #[test]
-    fn hex_key_and_parse() {
-        let c = Checksum([
-            0x62, 0xa6, 0xb4, 0xfa, 0x9b, 0x45, 0xcd, 0x37, 0x2b, 0x87, 0x17, 0x64, 0x29, 0x6f,
-            0xb3, 0xa5,
-        ]);
-        assert_eq!(c.to_hex(), "62a6b4fa9b45cd372b871764296fb3a5");
-        assert_eq!(c.to_string(), c.to_hex());
-        assert_eq!(
-            c.key(TYK_KEY_PREFIX),
-            "webhook.cache.62a6b4fa9b45cd372b871764296fb3a5"
-        );
-        assert_eq!(
-            "62A6B4FA9B45CD372B871764296FB3A5".parse::<Checksum>(),
-            Ok(c)
-        );
-        assert!("62a6".parse::<Checksum>().is_err());
-        assert!(
-            "zz a6b4fa9b45cd372b871764296fb3a5"
-                .parse::<Checksum>()
-                .is_err()
-        );
     }
 
     #[test]

@@ -5,13 +5,16 @@
 //! [claims](CooldownStore::claim) it for the handler's `event_timeout`: of identical claims within
 //! the window exactly one wins and is sent; the others are suppressed.
 //!
-//! Architecture invariant: this crate knows the event model and nothing of templates, HTTP clients
-//! or the gateway; Redis and Tokio are behind the `redis` feature (without it the crate needs no
+//! The seam ([`CooldownStore`], [`Claim`], [`Checksum`]) is declared in `hookshot-core` and
+//! re-exported here.
+//!
+//! Architecture invariant: this crate knows the event model and the cool-down seam, and nothing of
+//! templates, HTTP clients or the gateway; Redis and Tokio are behind the `redis` feature (without it the crate needs no
 //! runtime).
 //!
 //! # The checksum
 //!
-//! [`Checksum::of_request`] is the MD5 of the bytes Go's `http.Request.Write` produces for the
+//! [`request_checksum`] is the MD5 of the bytes Go's `http.Request.Write` produces for the
 //! request Tyk builds (method, URL, rendered body; `header_map` is not part of it):
 //!
 //! ```text
@@ -25,12 +28,12 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use hookshot_cooldown::{Checksum, Claim, MemoryStore};
+//! use hookshot_cooldown::{Claim, MemoryStore, request_checksum};
 //! use hookshot_event::TargetUrl;
 //!
 //! let url = TargetUrl::parse("http://127.0.0.1:16500/get").unwrap();
 //! let body = "{\"event\": \"QuotaExceeded\"}";
-//! let checksum = Checksum::of_request("POST", &url, body.as_bytes());
+//! let checksum = request_checksum("POST", &url, body.as_bytes());
 //! assert_eq!(checksum.key(hookshot_cooldown::TYK_KEY_PREFIX).len(), 14 + 32);
 //!
 //! // Through the `CooldownStore` trait a claim is `store.claim(&checksum, window).await`.
@@ -76,63 +79,14 @@ pub mod memory;
 #[cfg(feature = "redis")]
 mod redis_store;
 
-pub use checksum::{Checksum, ParseChecksumError, TYK_KEY_PREFIX};
+pub use checksum::of_request as request_checksum;
 pub use error::{Error, Result};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis_store::{FailurePolicy, RedisConfig, RedisStore};
 
-use std::time::Duration;
-
-use async_trait::async_trait;
-
-/// What a claim decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
-    /// This caller holds the checksum for the window: send.
-    Won,
-    /// Another caller holds it: suppress.
-    Held,
-    /// The store could not be asked; `send` is the store's policy (fail-open sends).
-    Unavailable {
-        /// Whether the caller should send anyway.
-        send: bool,
-    },
-}
-
-impl Claim {
-    /// Whether the request should be sent.
-    pub fn should_send(self) -> bool {
-        matches!(self, Claim::Won | Claim::Unavailable { send: true })
-    }
-}
-
-/// What a store has answered since it was made.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ClaimStats {
-    /// Claims answered [`Claim::Won`] (zero-window claims included).
-    pub won: u64,
-    /// Claims answered [`Claim::Held`].
-    pub held: u64,
-    /// Claims answered [`Claim::Unavailable`].
-    pub unavailable: u64,
-    /// Failed exchanges with the backing server: connection attempts that failed, commands that
-    /// failed or were not answered within the claim's time limit.
-    pub errors: u64,
-}
-
-/// A store of claimed checksums, each held for a window.
-#[cfg_attr(feature = "mock", mockall::automock)]
-#[async_trait]
-pub trait CooldownStore: Send + Sync {
-    /// Atomically claims `checksum` for `window`: of any number of identical claims within the
-    /// window, across tasks and across processes sharing the store, exactly one gets [`Claim::Won`].
-    /// A zero window always wins and stores nothing.
-    async fn claim(&self, checksum: &Checksum, window: Duration) -> Claim;
-
-    /// What the store has answered so far; stores that do not count return zeros.
-    fn stats(&self) -> ClaimStats {
-        ClaimStats::default()
-    }
-}
+#[cfg(feature = "mock")]
+pub use hookshot_core::MockCooldownStore;
+pub use hookshot_core::{
+    Checksum, Claim, ClaimStats, CooldownStore, ParseChecksumError, TYK_KEY_PREFIX,
+};

@@ -13,7 +13,7 @@ const MINUTE: Duration = Duration::from_secs(60);
 fn unique(n: u64) -> Checksum {
     let url = hookshot_event::TargetUrl::parse("http://hooks.example.com/logging").unwrap();
     let body = format!("{{\"pid\":{},\"n\":{n}}}", std::process::id());
-    Checksum::of_request("POST", &url, body.as_bytes())
+    hookshot_cooldown::request_checksum("POST", &url, body.as_bytes())
 }
 
 /// Claims until Redis (not the policy) answers, for at most 10 s.

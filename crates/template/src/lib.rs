@@ -52,15 +52,6 @@ pub use lint::{LintError, lint};
 pub use shipped::{SHIPPED, shipped_source};
 pub use template::{Engine, Syntax, Template};
 
-use hookshot_event::Event;
-
-/// Something that turns an event into a request body.
-#[cfg_attr(feature = "mock", mockall::automock)]
-pub trait Renderer: Send + Sync {
-    /// The body for `event`.
-    fn render(&self, event: &Event) -> Result<String>;
-
-    /// The `Content-Type` of the bodies it renders, when it knows one (`application/json` for a
-    /// JSON template); a webhook sends it unless its `header_map` sets another.
-    fn content_type(&self) -> Option<&'static str>;
-}
+#[cfg(feature = "mock")]
+pub use hookshot_core::MockRenderer;
+pub use hookshot_core::{RenderError, Renderer};

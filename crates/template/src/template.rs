@@ -13,7 +13,7 @@ use crate::filters::{HookshotFilter, RangeStopFilter};
 use crate::program::{Program, Stop};
 use crate::shipped::{SHIPPED, shipped_source};
 use crate::view::EventView;
-use crate::{Renderer, go, liquid};
+use crate::{RenderError, Renderer, go, liquid};
 
 /// The syntax a template is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -535,8 +535,8 @@ impl std::fmt::Debug for Template {
 }
 
 impl Renderer for Template {
-    fn render(&self, event: &Event) -> Result<String> {
-        Template::render(self, event)
+    fn render(&self, event: &Event) -> std::result::Result<String, RenderError> {
+        Template::render(self, event).map_err(|e| RenderError::new(e.to_string()))
     }
 
     fn content_type(&self) -> Option<&'static str> {

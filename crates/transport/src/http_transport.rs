@@ -15,7 +15,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
-use crate::error::SendKind;
+use crate::SendKind;
 use crate::{Delivered, Error, HttpTransportConfig, Result, Transport, WebhookRequest, redacted};
 
 /// The most of a response body read (and thrown away) so that its connection can be used again;

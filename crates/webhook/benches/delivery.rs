@@ -31,7 +31,7 @@ use hookshot_testkit::bench::{self, Table};
 use hookshot_testkit::receiver::Receiver;
 use hookshot_transport::{HttpTransport, HttpTransportConfig};
 use hookshot_webhook::{
-    Dispatcher, DispatcherConfig, EventHandler, EventSink, Routes, WebhookHandler,
+    Dispatcher, DispatcherConfig, EventSink, HandlerMetrics, Routes, WebhookHandler,
 };
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -76,15 +76,15 @@ fn handler_config(url: &str) -> WebhookConfig {
 
 /// Fires `EVENTS_PER_ROUND` distinct events (built beforehand, as the raw client's bodies are
 /// rendered beforehand) and waits until all are delivered; events per second.
-async fn engine_round(dispatcher: &Dispatcher, handler: &WebhookHandler, run: u64) -> f64 {
+async fn engine_round(dispatcher: &Dispatcher, handler: &HandlerMetrics, run: u64) -> f64 {
     let events: Vec<Event> = (0..EVENTS_PER_ROUND).map(|i| event(i, run)).collect();
-    let before = handler.metrics().snapshot().delivered;
+    let before = handler.snapshot().delivered;
     let started = Instant::now();
     for e in events {
         dispatcher.fire(e);
     }
     loop {
-        let m = handler.metrics().snapshot();
+        let m = handler.snapshot();
         assert_eq!(
             (m.dropped, m.failed_total(), m.suppressed),
             (0, 0, 0),
@@ -263,7 +263,8 @@ async fn run() {
             .expect("a handler"),
         );
         let mut routes = Routes::new();
-        routes.add_api("orders", EventType::AuthFailure, handler.clone());
+        routes.add_api("orders", EventType::AuthFailure, handler);
+        let handler = routes.registrations()[0].metrics.clone();
         let dispatcher = Dispatcher::start(
             DispatcherConfig {
                 queue_capacity: EVENTS_PER_ROUND,

@@ -20,15 +20,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use hookshot_event::{Event, EventType};
+use hookshot_core::{
+    Event, EventHandler, EventSink, EventType, FailReason, Outcome, Pending, Step,
+};
 use tokio::sync::{Notify, Semaphore, watch};
 
-use crate::EventSink;
-use crate::handler::{EventHandler, Pending, Step};
 use crate::log_gate::LogGate;
-use crate::metrics::MetricsSnapshot;
-use crate::outcome::{FailReason, Outcome};
-use crate::routes::Routes;
+use crate::metrics::{HandlerMetrics, MetricsSnapshot};
+use crate::routes::{Route, Routes};
 
 /// Dispatcher settings.
 ///
@@ -119,6 +118,8 @@ impl Drop for HeldEvent {
 struct Job {
     event: Arc<HeldEvent>,
     handler: Arc<dyn EventHandler>,
+    /// The counters of the registration the job came from.
+    metrics: Arc<HandlerMetrics>,
     fired: Instant,
 }
 
@@ -398,18 +399,18 @@ impl Dispatcher {
                     api_id: r.api_id.clone(),
                     event: r.event.clone(),
                     label: r.handler.label().to_owned(),
-                    metrics: r.handler.metrics().snapshot(),
+                    metrics: r.metrics.snapshot(),
                 })
                 .collect(),
         }
     }
 
-    fn drop_job(&self, handler: &dyn EventHandler, event: &Event, why: &str) {
-        handler.metrics().record_dropped();
+    fn drop_job(&self, route: &Route, event: &Event, why: &str) {
+        route.metrics.record_dropped();
         self.shared.dropped.fetch_add(1, Ordering::Relaxed);
         if let Some(held) = self.shared.drop_log.allow() {
             tracing::warn!(
-                handler = handler.label(),
+                handler = route.handler.label(),
                 event = %event.event_type,
                 dropped_since_last = held,
                 "webhook event dropped: {why}"
@@ -429,15 +430,15 @@ impl EventSink for Dispatcher {
     fn fire(&self, event: Event) {
         self.shared.fired.fetch_add(1, Ordering::Relaxed);
         let routes = self.routes();
-        if routes.handlers_for(&event).next().is_none() {
+        if routes.routes_for(&event).next().is_none() {
             return;
         }
         let bytes = event.estimated_size();
         if !self.shared.budget.take(bytes) {
-            for handler in routes.handlers_for(&event) {
+            for route in routes.routes_for(&event) {
                 self.shared.over_budget.fetch_add(1, Ordering::Relaxed);
                 self.drop_job(
-                    handler.as_ref(),
+                    route,
                     &event,
                     "its event would pass the byte budget (max_queued_bytes)",
                 );
@@ -450,24 +451,21 @@ impl EventSink for Dispatcher {
             budget: self.shared.budget.clone(),
         });
         let fired = Instant::now();
-        for handler in routes.handlers_for(&event.event) {
+        for route in routes.routes_for(&event.event) {
             if self.shared.closed.load(Ordering::Acquire) {
-                self.drop_job(
-                    handler.as_ref(),
-                    &event.event,
-                    "the dispatcher is shutting down",
-                );
+                self.drop_job(route, &event.event, "the dispatcher is shutting down");
                 continue;
             }
             self.shared.outstanding.fetch_add(1, Ordering::AcqRel);
             let job = Job {
                 event: event.clone(),
-                handler: handler.clone(),
+                handler: route.handler.clone(),
+                metrics: route.metrics.clone(),
                 fired,
             };
             if self.shared.push(job).is_err() {
                 self.shared.job_done();
-                self.drop_job(handler.as_ref(), &event.event, "the queue is full");
+                self.drop_job(route, &event.event, "the queue is full");
             }
         }
     }
@@ -533,12 +531,12 @@ impl Drop for PanicGuard<'_> {
 async fn run_job(job: Job, shared: &Arc<Shared>) {
     let guard = PanicGuard { job: &job, shared };
     let step = job.handler.start(&job.event.event).await;
-    let next = advance(job.handler.as_ref(), step, shared).await;
+    let next = advance(&job, step, shared).await;
     drop(guard);
     match next {
         Ok(outcome) => done(&job, &outcome, shared),
         // A retry waiting for its backoff leaves the worker free, within the retry bounds.
-        Err((after, pending)) => match shared.retry_slot(pending.request.estimated_size()) {
+        Err((after, pending)) => match shared.retry_slot(pending.estimated_bytes()) {
             Ok(slot) => {
                 tokio::spawn(retry(job, after, pending, slot));
             }
@@ -562,17 +560,20 @@ async fn run_job(job: Job, shared: &Arc<Shared>) {
     }
 }
 
-/// Sends as long as the handler asks to, each send holding a delivery slot; a retry is handed back
-/// with its backoff.
+/// Sends as long as the handler asks to, each send holding a delivery slot; a retry is counted and
+/// handed back with its backoff.
 async fn advance(
-    handler: &dyn EventHandler,
+    job: &Job,
     mut step: Step,
     shared: &Shared,
 ) -> Result<Outcome, (Duration, Pending)> {
     loop {
         match step {
             Step::Done(outcome) => return Ok(outcome),
-            Step::Retry { after, pending } => return Err((after, pending)),
+            Step::Retry { after, pending } => {
+                job.metrics.record_retry();
+                return Err((after, pending));
+            }
             Step::Send(pending) => {
                 let Ok(_slot) = shared.delivering.acquire().await else {
                     return Ok(Outcome::Failed {
@@ -581,7 +582,7 @@ async fn advance(
                         attempts: pending.attempts(),
                     });
                 };
-                step = handler.resume(pending).await;
+                step = job.handler.resume(pending).await;
             }
         }
     }
@@ -609,7 +610,7 @@ async fn retry(job: Job, mut after: Duration, mut pending: Pending, slot: RetryS
                 attempts: pending.attempts(),
             };
         }
-        match advance(job.handler.as_ref(), Step::Send(pending), &shared).await {
+        match advance(&job, Step::Send(pending), &shared).await {
             Ok(outcome) => break outcome,
             Err((next, again)) => (after, pending) = (next, again),
         }
@@ -622,7 +623,7 @@ async fn retry(job: Job, mut after: Duration, mut pending: Pending, slot: RetryS
 
 fn done(job: &Job, outcome: &Outcome, shared: &Shared) {
     let latency = outcome.is_delivered().then(|| job.fired.elapsed());
-    job.handler.metrics().record(outcome, latency);
+    job.metrics.record(outcome, latency);
     shared.job_done();
 }
 
@@ -634,13 +635,10 @@ mod tests {
     use hookshot_event::ApiRef;
 
     use super::*;
-    use crate::handler::Pending;
-    use crate::metrics::HandlerMetrics;
 
     /// A handler that records what it sees; `hold` makes it wait until released.
     struct Recorder {
         label: String,
-        metrics: HandlerMetrics,
         seen: Mutex<Vec<String>>,
         hold: Option<Arc<Semaphore>>,
     }
@@ -649,7 +647,6 @@ mod tests {
         fn new(label: &str) -> Arc<Recorder> {
             Arc::new(Recorder {
                 label: label.into(),
-                metrics: HandlerMetrics::default(),
                 seen: Mutex::new(Vec::new()),
                 hold: None,
             })
@@ -658,7 +655,6 @@ mod tests {
         fn holding(label: &str, gate: Arc<Semaphore>) -> Arc<Recorder> {
             Arc::new(Recorder {
                 label: label.into(),
-                metrics: HandlerMetrics::default(),
                 seen: Mutex::new(Vec::new()),
                 hold: Some(gate),
             })
@@ -673,9 +669,6 @@ mod tests {
     impl EventHandler for Recorder {
         fn label(&self) -> &str {
             &self.label
-        }
-        fn metrics(&self) -> &HandlerMetrics {
-            &self.metrics
         }
         async fn start(&self, event: &Event) -> Step {
             if let Some(gate) = &self.hold {
@@ -763,7 +756,9 @@ mod tests {
                 .clone()
         };
         assert_eq!(report("orders", EventType::AuthFailure).delivered, 1);
-        assert_eq!(report("global", EventType::AuthFailure).delivered, 2);
+        // One handler registered twice: each registration counts its own events.
+        assert_eq!(report("global", EventType::AuthFailure).delivered, 1);
+        assert_eq!(report("global", EventType::TokenCreated).delivered, 1);
         assert_eq!(report("orders", EventType::AuthFailure).latency_count, 1);
     }
 
@@ -860,17 +855,12 @@ mod tests {
     }
 
     /// Panics on every event.
-    struct Panicky {
-        metrics: HandlerMetrics,
-    }
+    struct Panicky;
 
     #[async_trait]
     impl EventHandler for Panicky {
         fn label(&self) -> &str {
             "panicky"
-        }
-        fn metrics(&self) -> &HandlerMetrics {
-            &self.metrics
         }
         async fn start(&self, _: &Event) -> Step {
             panic!("a handler bug");
@@ -882,9 +872,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_panicking_handler_is_counted_and_the_workers_carry_on() {
-        let panicky = Arc::new(Panicky {
-            metrics: HandlerMetrics::default(),
-        });
+        let panicky = Arc::new(Panicky);
         let quick = Recorder::new("quick");
         let mut routes = Routes::new();
         routes.add_global(EventType::HostDown, panicky.clone());
@@ -903,7 +891,7 @@ mod tests {
             d.fire(Event::sample(&EventType::HostDown));
         }
         until("ten failures", || {
-            panicky.metrics.snapshot().failed(FailReason::Other) == 10
+            d.metrics().handlers[0].metrics.failed(FailReason::Other) == 10
         })
         .await;
         d.fire(Event::sample(&EventType::HostUp));
@@ -912,26 +900,13 @@ mod tests {
         assert_eq!(d.metrics().outstanding, 0);
     }
 
-    fn pending() -> Pending {
-        Pending {
-            request: Arc::new(crate::webhook::PreparedRequest {
-                request: hookshot_transport::WebhookRequest {
-                    method: http::Method::POST,
-                    url: "http://x/".parse().unwrap(),
-                    headers: Default::default(),
-                    body: Default::default(),
-                    timeout: None,
-                },
-                body: Default::default(),
-                webhook_id: None,
-            }),
-            attempts: 0,
-        }
+    /// A delivery of a small request, as a webhook's waiting retry holds it.
+    fn pending(attempts: u32) -> Pending {
+        Pending::new("request", attempts, 200)
     }
 
     /// Prepares at once; every send waits on `gate`.
     struct StuckSender {
-        metrics: HandlerMetrics,
         gate: Semaphore,
     }
 
@@ -940,11 +915,8 @@ mod tests {
         fn label(&self) -> &str {
             "stuck-sender"
         }
-        fn metrics(&self) -> &HandlerMetrics {
-            &self.metrics
-        }
         async fn start(&self, _: &Event) -> Step {
-            Step::Send(pending())
+            Step::Send(pending(0))
         }
         async fn resume(&self, _: Pending) -> Step {
             let _ = self.gate.acquire().await.unwrap();
@@ -958,7 +930,6 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn prepared_jobs_waiting_for_a_slot_stay_bounded() {
         let stuck = Arc::new(StuckSender {
-            metrics: HandlerMetrics::default(),
             gate: Semaphore::new(0),
         });
         let d = on_host_down(stuck.clone(), 10, 2, Duration::from_millis(100));
@@ -976,7 +947,6 @@ mod tests {
 
     /// Fails once with a long backoff, then succeeds.
     struct SlowRetry {
-        metrics: HandlerMetrics,
         attempts: Mutex<u32>,
     }
 
@@ -985,17 +955,11 @@ mod tests {
         fn label(&self) -> &str {
             "slow-retry"
         }
-        fn metrics(&self) -> &HandlerMetrics {
-            &self.metrics
-        }
         async fn start(&self, _: &Event) -> Step {
             *self.attempts.lock().unwrap() += 1;
             Step::Retry {
                 after: Duration::from_millis(300),
-                pending: Pending {
-                    attempts: 1,
-                    ..pending()
-                },
+                pending: pending(1),
             }
         }
         async fn resume(&self, _: Pending) -> Step {
@@ -1010,7 +974,6 @@ mod tests {
     #[tokio::test]
     async fn retries_beyond_the_bound_are_not_made_and_count_as_failed() {
         let retrying = Arc::new(SlowRetry {
-            metrics: HandlerMetrics::default(),
             attempts: Mutex::new(0),
         });
         let mut routes = Routes::new();
@@ -1051,10 +1014,11 @@ mod tests {
                 budget: d.shared.budget.clone(),
             }),
             handler: Recorder::new("r"),
+            metrics: Arc::default(),
             fired: Instant::now(),
         };
         let slot = d.shared.retry_slot(0).unwrap();
-        let task = retry(job, Duration::from_secs(1), pending(), slot);
+        let task = retry(job, Duration::from_secs(1), pending(0), slot);
         // Besides the future: tokio's task header and the timer entry of its sleep.
         let size = std::mem::size_of_val(&task);
         assert!(
@@ -1066,7 +1030,6 @@ mod tests {
     #[tokio::test]
     async fn a_waiting_retry_holds_no_worker_and_no_delivery_slot() {
         let retrying = Arc::new(SlowRetry {
-            metrics: HandlerMetrics::default(),
             attempts: Mutex::new(0),
         });
         let quick = Recorder::new("quick");

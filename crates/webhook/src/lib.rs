@@ -20,7 +20,6 @@ mod handler;
 mod log;
 mod log_gate;
 mod metrics;
-mod outcome;
 mod routes;
 mod signing;
 mod webhook;
@@ -29,23 +28,27 @@ pub use dispatcher::{
     Dispatcher, DispatcherConfig, DispatcherMetrics, HandlerReport, RETRY_ALLOWANCE, ShutdownReport,
 };
 pub use error::{Error, Result};
-pub use handler::{EventHandler, Pending, Step};
+pub use handler::Instrumented;
 pub use log::LogHandler;
 pub use log_gate::LogGate;
 pub use metrics::{HandlerMetrics, LATENCY_BUCKETS_MS, MetricsSnapshot};
-pub use outcome::{FailReason, Outcome};
 pub use routes::{Registration, Routes};
 pub use webhook::{USER_AGENT_VALUE, WebhookHandler};
 
-pub use hookshot_cooldown::{Claim, CooldownStore};
-pub use hookshot_event::{Event, EventType, WebhookConfig};
-pub use hookshot_template::Renderer;
-pub use hookshot_transport::{Transport, WebhookRequest};
+/// The seams and what implementing them needs, so that a program bringing its own store,
+/// renderer or transport depends on this crate alone.
+pub use hookshot_core::{
+    Checksum, Claim, ClaimStats, CooldownStore, Delivered, Event, EventHandler, EventSink,
+    EventType, FailReason, Outcome, Pending, RenderError, Renderer, Step, TargetUrl, Transport,
+    TransportError, WebhookRequest, async_trait,
+};
+pub use hookshot_event::{Method, RetryPolicy, WebhookConfig};
+/// The `http` crate the request types speak in (`http::Method`, `http::StatusCode`, ...).
+pub use http;
 
-/// Where a gateway fires events. Firing never waits on the network: an implementation queues the
-/// event (or drops and counts it when its queue is full) and returns at once.
-#[cfg_attr(test, mockall::automock)]
-pub trait EventSink: Send + Sync {
-    /// Hands `event` over for delivery to the handlers registered for its type and API.
-    fn fire(&self, event: Event);
-}
+/// Hookshot's liquid renderer (feature `liquid`, on by default).
+#[cfg(feature = "liquid")]
+pub use hookshot_template::Template;
+/// Hookshot's HTTP transport (feature `http`, on by default).
+#[cfg(feature = "http")]
+pub use hookshot_transport::{HttpTransport, HttpTransportConfig};

@@ -1,18 +1,13 @@
 //! `LogHandler`: Tyk's `eh_log_handler`, writing `<prefix>:<EventType>` to the log.
 
 use async_trait::async_trait;
-use hookshot_event::Event;
-
-use crate::handler::{EventHandler, Pending, Step};
-use crate::metrics::HandlerMetrics;
-use crate::outcome::Outcome;
+use hookshot_core::{Event, EventHandler, Outcome, Pending, Step};
 
 /// Writes each event to the log through `tracing` (target `hookshot::events`).
 #[derive(Debug, Default)]
 pub struct LogHandler {
     prefix: String,
     label: String,
-    metrics: HandlerMetrics,
 }
 
 impl LogHandler {
@@ -22,7 +17,6 @@ impl LogHandler {
         LogHandler {
             label: format!("log:{prefix}"),
             prefix,
-            metrics: HandlerMetrics::default(),
         }
     }
 
@@ -37,10 +31,6 @@ impl LogHandler {
 impl EventHandler for LogHandler {
     fn label(&self) -> &str {
         &self.label
-    }
-
-    fn metrics(&self) -> &HandlerMetrics {
-        &self.metrics
     }
 
     async fn start(&self, event: &Event) -> Step {

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::outcome::{FailReason, Outcome};
+use hookshot_core::{FailReason, Outcome};
 
 /// Upper bounds of the delivery latency histogram, in milliseconds. A delivery counts in the first
 /// bucket whose bound it does not exceed (Prometheus's `le`), compared to the microsecond: 1 ms
@@ -29,7 +29,7 @@ pub struct HandlerMetrics {
 impl HandlerMetrics {
     /// Counts a final outcome; `latency`, for deliveries, is the time from the event's `fire` to
     /// the receiver's answer, its time in the dispatcher's queue and any backoff included (from
-    /// the call of [`handle`](crate::EventHandler::handle) for a handler used without a
+    /// the call of [`Instrumented::handle`](crate::Instrumented::handle) for a handler used without a
     /// dispatcher).
     pub fn record(&self, outcome: &Outcome, latency: Option<Duration>) {
         match outcome {

@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use hookshot_event::{Event, EventType};
 
-use crate::handler::EventHandler;
+use hookshot_core::EventHandler;
 
-/// One registration: a handler, the event it listens to, and the API it belongs to (`None`: global).
+use crate::metrics::HandlerMetrics;
+
+/// One registration: a handler, the event it listens to, the API it belongs to (`None`: global),
+/// and the counters of what became of the events it was given.
 #[derive(Clone)]
 pub struct Registration {
     /// The API, or `None` for a global handler.
@@ -16,14 +19,24 @@ pub struct Registration {
     pub event: EventType,
     /// The handler.
     pub handler: Arc<dyn EventHandler>,
+    /// What became of this registration's events, counted by the dispatcher (a handler
+    /// registered twice has two sets of counters).
+    pub metrics: Arc<HandlerMetrics>,
+}
+
+/// A handler as the routing table hands it to the dispatcher: with its registration's counters.
+#[derive(Clone)]
+pub(crate) struct Route {
+    pub(crate) handler: Arc<dyn EventHandler>,
+    pub(crate) metrics: Arc<HandlerMetrics>,
 }
 
 /// The routing table of a dispatcher. An event goes to the handlers registered for its type on its
 /// API, then to the global handlers registered for its type.
 #[derive(Clone, Default)]
 pub struct Routes {
-    global: HashMap<EventType, Vec<Arc<dyn EventHandler>>>,
-    apis: HashMap<String, HashMap<EventType, Vec<Arc<dyn EventHandler>>>>,
+    global: HashMap<EventType, Vec<Route>>,
+    apis: HashMap<String, HashMap<EventType, Vec<Route>>>,
     registrations: Vec<Registration>,
 }
 
@@ -35,15 +48,8 @@ impl Routes {
 
     /// Registers `handler` for `event` on every API and for events that belong to none.
     pub fn add_global(&mut self, event: EventType, handler: Arc<dyn EventHandler>) -> &mut Routes {
-        self.global
-            .entry(event.clone())
-            .or_default()
-            .push(handler.clone());
-        self.registrations.push(Registration {
-            api_id: None,
-            event,
-            handler,
-        });
+        let route = self.register(None, &event, handler);
+        self.global.entry(event).or_default().push(route);
         self
     }
 
@@ -54,18 +60,30 @@ impl Routes {
         event: EventType,
         handler: Arc<dyn EventHandler>,
     ) -> &mut Routes {
+        let route = self.register(Some(api_id), &event, handler);
         self.apis
             .entry(api_id.to_owned())
             .or_default()
-            .entry(event.clone())
+            .entry(event)
             .or_default()
-            .push(handler.clone());
-        self.registrations.push(Registration {
-            api_id: Some(api_id.to_owned()),
-            event,
-            handler,
-        });
+            .push(route);
         self
+    }
+
+    fn register(
+        &mut self,
+        api_id: Option<&str>,
+        event: &EventType,
+        handler: Arc<dyn EventHandler>,
+    ) -> Route {
+        let metrics = Arc::new(HandlerMetrics::default());
+        self.registrations.push(Registration {
+            api_id: api_id.map(str::to_owned),
+            event: event.clone(),
+            handler: handler.clone(),
+            metrics: metrics.clone(),
+        });
+        Route { handler, metrics }
     }
 
     /// The handlers `event` goes to: its API's, then the global ones.
@@ -73,6 +91,14 @@ impl Routes {
         &'a self,
         event: &'a Event,
     ) -> impl Iterator<Item = &'a Arc<dyn EventHandler>> + 'a {
+        self.routes_for(event).map(|route| &route.handler)
+    }
+
+    /// The routes `event` goes to, with their counters.
+    pub(crate) fn routes_for<'a>(
+        &'a self,
+        event: &'a Event,
+    ) -> impl Iterator<Item = &'a Route> + 'a {
         let api = event
             .api
             .as_ref()

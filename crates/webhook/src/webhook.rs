@@ -5,16 +5,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use hookshot_cooldown::{Checksum, Claim, CooldownStore};
-use hookshot_event::{Event, WebhookConfig};
-use hookshot_template::Renderer;
-use hookshot_transport::{Transport, WebhookRequest};
+use hookshot_core::{
+    Claim, CooldownStore, Event, EventHandler, FailReason, Outcome, Pending, Renderer, Step,
+    Transport, WebhookRequest,
+};
+use hookshot_event::WebhookConfig;
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 
-use crate::handler::{EventHandler, Pending, Step};
 use crate::log_gate::LogGate;
-use crate::metrics::HandlerMetrics;
-use crate::outcome::{FailReason, Outcome};
 use crate::signing::Signer;
 use crate::{Error, Result};
 
@@ -31,7 +29,6 @@ pub struct WebhookHandler {
     method: http::Method,
     base_headers: HeaderMap,
     signer: Option<Signer>,
-    metrics: HandlerMetrics,
     failures: LogGate,
 }
 
@@ -113,7 +110,6 @@ impl WebhookHandler {
             method,
             base_headers,
             signer,
-            metrics: HandlerMetrics::default(),
             failures: LogGate::new(Duration::from_secs(10)),
         })
     }
@@ -187,15 +183,12 @@ impl WebhookHandler {
                 if e.is_retryable()
                     && let Some(prepared) = kept
                 {
-                    self.metrics.record_retry();
                     let after = crate::backoff::delay(policy, attempts, e.retry_after());
                     tracing::debug!(handler = %self.label, attempts, ?after, "retrying webhook: {e}");
+                    let bytes = prepared.estimated_size();
                     return Step::Retry {
                         after,
-                        pending: Pending {
-                            request: prepared,
-                            attempts,
-                        },
+                        pending: Pending::shared(prepared, attempts, bytes),
                     };
                 }
                 let reason = if e.is_timeout() {
@@ -216,14 +209,43 @@ impl WebhookHandler {
         }
     }
 
-    /// Renders and builds the request for `event`, or says why not.
-    fn prepare(&self, event: &Event) -> std::result::Result<PreparedRequest, Outcome> {
-        let body = self.renderer.render(event).map_err(|e| Outcome::Failed {
-            reason: FailReason::Render,
-            detail: e.to_string(),
-            attempts: 0,
-        })?;
-        let body = Bytes::from(body);
+    /// Renders the body for `event`, or says why not.
+    fn render(&self, event: &Event) -> std::result::Result<Bytes, Outcome> {
+        match self.renderer.render(event) {
+            Ok(body) => Ok(Bytes::from(body)),
+            Err(e) => Err(Outcome::Failed {
+                reason: FailReason::Render,
+                detail: e.to_string(),
+                attempts: 0,
+            }),
+        }
+    }
+
+    /// Claims the request's checksum for the cool-down: `None` to go on, the outcome otherwise.
+    async fn claim(&self, body: &[u8]) -> Option<Outcome> {
+        if self.config.event_timeout == 0 {
+            return None;
+        }
+        let checksum = hookshot_cooldown::request_checksum(
+            self.config.method.as_str(),
+            &self.config.target_path,
+            body,
+        );
+        let window = Duration::from_secs(self.config.event_timeout);
+        match self.store.claim(&checksum, window).await {
+            Claim::Won | Claim::Unavailable { send: true } => None,
+            Claim::Held => Some(Outcome::Suppressed),
+            Claim::Unavailable { send: false } => Some(Outcome::Failed {
+                reason: FailReason::StoreUnavailable,
+                detail: "the cool-down store is unavailable and its policy is fail-closed".into(),
+                attempts: 0,
+            }),
+        }
+    }
+
+    /// The request for a rendered `body` whose claim was won: headers, message id, the body when
+    /// the method carries one.
+    fn request(&self, body: Bytes) -> PreparedRequest {
         let request = WebhookRequest {
             method: self.method.clone(),
             url: self.config.target_path.uri().clone(),
@@ -236,14 +258,14 @@ impl WebhookHandler {
             },
             timeout: self.config.request_timeout.map(Duration::from_secs),
         };
-        Ok(PreparedRequest {
+        PreparedRequest {
             request,
             body,
             webhook_id: self
                 .signer
                 .as_ref()
                 .map(|_| crate::signing::new_message_id()),
-        })
+        }
     }
 }
 
@@ -253,43 +275,30 @@ impl EventHandler for WebhookHandler {
         &self.label
     }
 
-    fn metrics(&self) -> &HandlerMetrics {
-        &self.metrics
-    }
-
+    /// Render, checksum and claim; the request (headers, id) is built only once the claim is won.
     async fn start(&self, event: &Event) -> Step {
-        let prepared = match self.prepare(event) {
-            Ok(p) => p,
+        let body = match self.render(event) {
+            Ok(body) => body,
             Err(outcome) => return self.finish(outcome),
         };
-        if self.config.event_timeout > 0 {
-            let checksum = Checksum::of_request(
-                self.config.method.as_str(),
-                &self.config.target_path,
-                &prepared.body,
-            );
-            let window = Duration::from_secs(self.config.event_timeout);
-            match self.store.claim(&checksum, window).await {
-                Claim::Won | Claim::Unavailable { send: true } => {}
-                Claim::Held => return self.finish(Outcome::Suppressed),
-                Claim::Unavailable { send: false } => {
-                    return self.finish(Outcome::Failed {
-                        reason: FailReason::StoreUnavailable,
-                        detail: "the cool-down store is unavailable and its policy is fail-closed"
-                            .into(),
-                        attempts: 0,
-                    });
-                }
-            }
+        if let Some(outcome) = self.claim(&body).await {
+            return self.finish(outcome);
         }
-        Step::Send(Pending {
-            request: Arc::new(prepared),
-            attempts: 0,
-        })
+        let prepared = self.request(body);
+        let bytes = prepared.estimated_size();
+        Step::Send(Pending::new(prepared, 0, bytes))
     }
 
     async fn resume(&self, pending: Pending) -> Step {
-        self.attempt(pending.request, pending.attempts).await
+        let attempts = pending.attempts();
+        match pending.into_state::<PreparedRequest>() {
+            Ok(prepared) => self.attempt(prepared, attempts).await,
+            Err(_) => self.finish(Outcome::Failed {
+                reason: FailReason::Other,
+                detail: "resumed with a delivery another handler prepared".into(),
+                attempts,
+            }),
+        }
     }
 }
 
@@ -298,12 +307,14 @@ mod tests {
     use std::collections::BTreeMap;
     use std::sync::Mutex;
 
-    use hookshot_cooldown::MockCooldownStore;
-    use hookshot_event::{EventType, Method, RetryPolicy, TargetUrl};
-    use hookshot_template::MockRenderer;
-    use hookshot_transport::{Delivered, MockTransport};
+    use hookshot_core::{
+        Delivered, EventType, MockCooldownStore, MockRenderer, MockTransport, RenderError,
+        TargetUrl, TransportError,
+    };
+    use hookshot_event::{Method, RetryPolicy};
 
     use super::*;
+    use crate::Instrumented;
 
     fn config(method: Method, event_timeout: u64) -> WebhookConfig {
         WebhookConfig {
@@ -339,7 +350,7 @@ mod tests {
 
     /// A transport that records requests and answers from a script.
     fn transport(
-        answers: Vec<hookshot_transport::Result<Delivered>>,
+        answers: Vec<Result<Delivered, TransportError>>,
     ) -> (Arc<dyn Transport>, Arc<Mutex<Vec<WebhookRequest>>>) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let answers = Mutex::new(answers.into_iter());
@@ -356,10 +367,20 @@ mod tests {
         (Arc::new(t), seen)
     }
 
-    fn ok() -> hookshot_transport::Result<Delivered> {
+    fn ok() -> Result<Delivered, TransportError> {
         Ok(Delivered {
             status: http::StatusCode::OK,
         })
+    }
+
+    /// A handler counted as a program without a dispatcher counts it.
+    fn handler(
+        config: WebhookConfig,
+        renderer: Arc<dyn Renderer>,
+        store: Arc<dyn CooldownStore>,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Instrumented<WebhookHandler>> {
+        WebhookHandler::new(config, renderer, store, transport).map(Instrumented::new)
     }
 
     fn event() -> Event {
@@ -369,7 +390,7 @@ mod tests {
     #[tokio::test]
     async fn builds_the_request_as_configured() {
         let (t, seen) = transport(vec![ok()]);
-        let h = WebhookHandler::new(
+        let h = handler(
             config(Method::Post, 0),
             renderer("{\"a\":1}"),
             store_never_called(),
@@ -392,7 +413,8 @@ mod tests {
         assert_eq!(req.headers["x-team"], "ops");
         assert_eq!(req.body, "{\"a\":1}");
         assert_eq!(req.timeout, Some(Duration::from_secs(7)));
-        // handle() counts its outcome, as the dispatcher does for the events it drives.
+        // Instrumented::handle counts its outcome, as the dispatcher does for the events it
+        // drives.
         let counted = h.metrics().snapshot();
         assert_eq!((counted.delivered, counted.latency_count), (1, 1));
         assert_eq!(counted.failed_total() + counted.suppressed, 0);
@@ -403,8 +425,7 @@ mod tests {
         let mut c = config(Method::Put, 0);
         c.header_map.insert("User-Agent".into(), "Custom/1".into());
         let (t, seen) = transport(vec![ok()]);
-        let h =
-            WebhookHandler::new(c, typed_renderer("plain", None), store_never_called(), t).unwrap();
+        let h = handler(c, typed_renderer("plain", None), store_never_called(), t).unwrap();
         h.handle(&event()).await;
         let req = seen.lock().unwrap().pop().unwrap();
         assert_eq!(req.headers["user-agent"], "Custom/1");
@@ -414,7 +435,7 @@ mod tests {
         c.header_map
             .insert("Content-Type".into(), "application/xml".into());
         let (t, seen) = transport(vec![ok()]);
-        let h = WebhookHandler::new(c, renderer("<a/>"), store_never_called(), t).unwrap();
+        let h = handler(c, renderer("<a/>"), store_never_called(), t).unwrap();
         h.handle(&event()).await;
         let req = seen.lock().unwrap().pop().unwrap();
         assert_eq!(req.headers.get_all("content-type").iter().count(), 1);
@@ -424,7 +445,7 @@ mod tests {
     #[tokio::test]
     async fn get_and_delete_send_no_body_but_the_checksum_covers_it() {
         for method in [Method::Get, Method::Delete] {
-            let expected = Checksum::of_request(
+            let expected = hookshot_cooldown::request_checksum(
                 method.as_str(),
                 &config(method, 30).target_path,
                 b"{\"rendered\":true}",
@@ -436,7 +457,7 @@ mod tests {
                 .times(1)
                 .returning(|_, _| Claim::Won);
             let (t, seen) = transport(vec![ok()]);
-            let h = WebhookHandler::new(
+            let h = handler(
                 config(method, 30),
                 renderer("{\"rendered\":true}"),
                 Arc::new(store),
@@ -454,7 +475,7 @@ mod tests {
         store.expect_claim().times(1).returning(|_, _| Claim::Held);
         let mut t = MockTransport::new();
         t.expect_send().never();
-        let h = WebhookHandler::new(
+        let h = handler(
             config(Method::Post, 10),
             renderer("x"),
             Arc::new(store),
@@ -472,7 +493,7 @@ mod tests {
             .returning(|_, _| Claim::Unavailable { send: false });
         let mut t = MockTransport::new();
         t.expect_send().never();
-        let h = WebhookHandler::new(
+        let h = handler(
             config(Method::Post, 10),
             renderer("x"),
             Arc::new(store),
@@ -493,25 +514,20 @@ mod tests {
             .expect_claim()
             .returning(|_, _| Claim::Unavailable { send: true });
         let (t, _) = transport(vec![ok()]);
-        let h = WebhookHandler::new(config(Method::Post, 10), renderer("x"), Arc::new(store), t)
-            .unwrap();
+        let h = handler(config(Method::Post, 10), renderer("x"), Arc::new(store), t).unwrap();
         assert!(h.handle(&event()).await.is_delivered());
     }
 
     #[tokio::test]
     async fn a_render_error_fails_without_claiming_or_sending() {
         let mut r = MockRenderer::new();
-        r.expect_render().returning(|_| {
-            Err(hookshot_template::Error::Render {
-                template: "t.json".into(),
-                message: "boom".into(),
-            })
-        });
+        r.expect_render()
+            .returning(|_| Err(RenderError::new("rendering t.json: boom")));
         r.expect_content_type()
             .return_const(Some("application/json"));
         let mut t = MockTransport::new();
         t.expect_send().never();
-        let h = WebhookHandler::new(
+        let h = handler(
             config(Method::Post, 10),
             Arc::new(r),
             store_never_called(),
@@ -537,25 +553,25 @@ mod tests {
         };
         c.signing_secret = Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into());
         let unavailable = || {
-            Err(hookshot_transport::Error::Status {
+            Err(TransportError::Status {
                 status: http::StatusCode::SERVICE_UNAVAILABLE,
                 retry_after: None,
             })
         };
         let (t, seen) = transport(vec![unavailable(), unavailable(), unavailable()]);
-        let h = WebhookHandler::new(c, renderer("same"), store_never_called(), t).unwrap();
-        let Step::Send(pending) = h.start(&event()).await else {
+        let h = handler(c, renderer("same"), store_never_called(), t).unwrap();
+        let Step::Send(pending) = h.handler().start(&event()).await else {
             panic!("expected a prepared request")
         };
         assert_eq!(pending.attempts(), 0);
-        let Step::Retry { pending, .. } = h.resume(pending).await else {
+        let Step::Retry { pending, .. } = h.handler().resume(pending).await else {
             panic!("expected a retry")
         };
         assert_eq!(pending.attempts(), 1);
-        let Step::Retry { pending, .. } = h.resume(pending).await else {
+        let Step::Retry { pending, .. } = h.handler().resume(pending).await else {
             panic!("expected a retry")
         };
-        let Step::Done(outcome) = h.resume(pending).await else {
+        let Step::Done(outcome) = h.handler().resume(pending).await else {
             panic!("expected the last attempt to finish")
         };
         assert!(matches!(
@@ -566,7 +582,8 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(h.metrics().snapshot().retried, 2);
+        // The handler keeps no counters: whoever drives its steps counts the retries.
+        assert_eq!(h.metrics().snapshot().retried, 0);
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 3);
         let ids: Vec<_> = seen
@@ -581,11 +598,11 @@ mod tests {
     async fn a_client_error_is_not_retried() {
         let mut c = config(Method::Post, 0);
         c.retry.max_attempts = 5;
-        let (t, seen) = transport(vec![Err(hookshot_transport::Error::Status {
+        let (t, seen) = transport(vec![Err(TransportError::Status {
             status: http::StatusCode::BAD_REQUEST,
             retry_after: None,
         })]);
-        let h = WebhookHandler::new(c, renderer("x"), store_never_called(), t).unwrap();
+        let h = handler(c, renderer("x"), store_never_called(), t).unwrap();
         assert!(matches!(
             h.handle(&event()).await,
             Outcome::Failed {

@@ -13,8 +13,8 @@ use hookshot_template::Template;
 use hookshot_testkit::receiver::{Receiver, Reply, TestCa};
 use hookshot_transport::{HttpTransport, HttpTransportConfig};
 use hookshot_webhook::{
-    CooldownStore, Dispatcher, DispatcherConfig, EventHandler, EventSink, FailReason, Outcome,
-    Renderer, Routes, Transport, USER_AGENT_VALUE, WebhookHandler,
+    CooldownStore, Dispatcher, DispatcherConfig, EventSink, FailReason, Instrumented, Outcome,
+    RenderError, Renderer, Routes, Transport, USER_AGENT_VALUE, WebhookHandler,
 };
 
 /// Renders the event's type, path and key as JSON: enough to tell events apart.
@@ -25,7 +25,7 @@ impl Renderer for JsonRenderer {
         Some("application/json")
     }
 
-    fn render(&self, event: &Event) -> hookshot_template::Result<String> {
+    fn render(&self, event: &Event) -> Result<String, RenderError> {
         let meta = event.meta.to_json();
         Ok(serde_json::json!({"event": event.event_type, "path": meta["Path"], "key": meta["Key"]}).to_string())
     }
@@ -54,8 +54,13 @@ fn memory() -> Arc<dyn CooldownStore> {
     Arc::new(MemoryStore::new())
 }
 
-fn handler(config: WebhookConfig, store: Arc<dyn CooldownStore>) -> WebhookHandler {
+fn webhook(config: WebhookConfig, store: Arc<dyn CooldownStore>) -> WebhookHandler {
     WebhookHandler::new(config, Arc::new(JsonRenderer), store, transport()).unwrap()
+}
+
+/// A handler used without a dispatcher, with counters of its own.
+fn handler(config: WebhookConfig, store: Arc<dyn CooldownStore>) -> Instrumented<WebhookHandler> {
+    Instrumented::new(webhook(config, store))
 }
 
 fn auth_failure(key: &str) -> Event {
@@ -219,13 +224,15 @@ async fn delivers_over_https_to_a_receiver_with_a_private_ca() {
         ..HttpTransportConfig::default()
     })
     .unwrap();
-    let h = WebhookHandler::new(
-        config(&rx.url("/tls"), Method::Post),
-        Arc::new(JsonRenderer),
-        memory(),
-        Arc::new(transport),
-    )
-    .unwrap();
+    let h = Instrumented::new(
+        WebhookHandler::new(
+            config(&rx.url("/tls"), Method::Post),
+            Arc::new(JsonRenderer),
+            memory(),
+            Arc::new(transport),
+        )
+        .unwrap(),
+    );
     assert!(rx.url("/tls").starts_with("https://"));
     assert_eq!(
         h.handle(&auth_failure("k")).await,
@@ -288,7 +295,7 @@ async fn fire_never_waits_and_counts_the_overflow() {
     routes.add_api(
         "orders",
         EventType::AuthFailure,
-        Arc::new(handler(c, memory())),
+        Arc::new(webhook(c, memory())),
     );
     let config = DispatcherConfig {
         queue_capacity: 1000,
@@ -379,7 +386,7 @@ async fn a_receiver_down_with_20_attempts_keeps_retries_and_bytes_within_their_b
     routes.add_api(
         "orders",
         EventType::AuthFailure,
-        Arc::new(handler(c, memory())),
+        Arc::new(webhook(c, memory())),
     );
     let config = DispatcherConfig {
         queue_capacity: 1000,
@@ -450,7 +457,7 @@ async fn events_larger_than_the_byte_budget_allows_are_dropped_and_counted() {
     let mut c = config(&rx.url("/stuck"), Method::Post);
     c.request_timeout = Some(60);
     let mut routes = Routes::new();
-    routes.add_global(EventType::AuthFailure, Arc::new(handler(c, memory())));
+    routes.add_global(EventType::AuthFailure, Arc::new(webhook(c, memory())));
     let config = DispatcherConfig {
         queue_capacity: 1000,
         concurrency: 2,
@@ -536,7 +543,13 @@ async fn content_type_follows_the_template_unless_header_map_sets_one() {
         }
         let before = rx.request_count() as usize;
         let h = WebhookHandler::new(c, Arc::new(template), memory(), transport()).unwrap();
-        assert!(h.handle(&auth_failure("k")).await.is_delivered(), "{what}");
+        assert!(
+            Instrumented::new(h)
+                .handle(&auth_failure("k"))
+                .await
+                .is_delivered(),
+            "{what}"
+        );
         let req = rx.wait_for(before + 1, WAIT).await.pop().unwrap();
         let got: Vec<_> = req.headers.get_all("content-type").iter().collect();
         match expected {

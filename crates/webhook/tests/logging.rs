@@ -10,7 +10,7 @@ use hookshot_event::{Event, EventMeta, EventType, KeyFailureMeta, Method, RetryP
 use hookshot_template::Template;
 use hookshot_testkit::receiver::{Receiver, Reply};
 use hookshot_transport::{HttpTransport, HttpTransportConfig};
-use hookshot_webhook::{EventHandler, Outcome, WebhookConfig, WebhookHandler};
+use hookshot_webhook::{Instrumented, Outcome, WebhookConfig, WebhookHandler};
 
 fn handler(url: &str) -> WebhookHandler {
     let config = WebhookConfig {
@@ -65,7 +65,9 @@ async fn a_failing_delivery_logs_the_receiver_without_its_path_or_query() {
         format!("http://127.0.0.1:{port}/services/T0/B0/s3cret?token=t0k"),
         rx.url("/services/T0/B0/s3cret?token=t0k"),
     ] {
-        let outcome = handler(&url).handle(&auth_failure()).await;
+        let outcome = Instrumented::new(handler(&url))
+            .handle(&auth_failure())
+            .await;
         assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
         tracing::debug!(?outcome, "the outcome, as a caller would log it");
     }

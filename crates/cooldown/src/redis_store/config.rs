@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::checksum::TYK_KEY_PREFIX;
+use crate::TYK_KEY_PREFIX;
 
 /// What a claim answers when Redis cannot be asked in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

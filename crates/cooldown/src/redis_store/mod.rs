@@ -230,12 +230,12 @@ impl RedisStore {
     /// What the store has answered so far.
     pub fn stats(&self) -> ClaimStats {
         let i = &self.inner;
-        ClaimStats {
-            won: i.won.load(Ordering::Relaxed),
-            held: i.held.load(Ordering::Relaxed),
-            unavailable: i.unavailable.load(Ordering::Relaxed),
-            errors: i.errors.load(Ordering::Relaxed),
-        }
+        ClaimStats::new(
+            i.won.load(Ordering::Relaxed),
+            i.held.load(Ordering::Relaxed),
+            i.unavailable.load(Ordering::Relaxed),
+            i.errors.load(Ordering::Relaxed),
+        )
     }
 }
 

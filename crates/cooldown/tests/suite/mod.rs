@@ -33,7 +33,7 @@ pub fn unique(label: &str) -> Checksum {
         N.fetch_add(1, Ordering::Relaxed)
     );
     let url = TargetUrl::parse("http://hooks.example.com/cooldown-tests").unwrap();
-    Checksum::of_request("POST", &url, body.as_bytes())
+    hookshot_cooldown::request_checksum("POST", &url, body.as_bytes())
 }
 
 const MINUTE: Duration = Duration::from_secs(60);

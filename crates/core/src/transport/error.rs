@@ -8,7 +8,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-type BoxError = Box<dyn StdError + Send + Sync>;
+/// An underlying error kept as a [`SendError`]'s or [`ConfigError`]'s source.
+pub type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// A request was not delivered, or a transport could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -41,8 +42,11 @@ pub struct SendError {
     source: Option<BoxError>,
 }
 
+/// What kind of failure a [`SendError`] is; a transport of its own picks one with
+/// [`Error::send`], everyone else asks through [`Error`]'s methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SendKind {
+#[non_exhaustive]
+pub enum SendKind {
     /// DNS, connection refused or unreachable, TLS handshake or certificate.
     Connect,
     /// The connection was not made within the connect timeout.
@@ -159,7 +163,9 @@ impl Error {
         )
     }
 
-    pub(crate) fn send(kind: SendKind, message: String, source: Option<BoxError>) -> Error {
+    /// A request that got no answer, of `kind`, with an operator's `message` (name the URL as
+    /// [`redacted`](crate::redacted) shows it) and the underlying error when there is one.
+    pub fn send(kind: SendKind, message: String, source: Option<BoxError>) -> Error {
         Error::Send(SendError {
             kind,
             message,
@@ -167,7 +173,8 @@ impl Error {
         })
     }
 
-    pub(crate) fn config(message: String, source: Option<BoxError>) -> Error {
+    /// A transport that cannot be set up: `message` names the setting and the file.
+    pub fn config(message: String, source: Option<BoxError>) -> Error {
         Error::Config(ConfigError { message, source })
     }
 
@@ -239,7 +246,7 @@ impl Error {
     }
 }
 
-/// A result of this crate.
+/// The result of sending a request.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -1,0 +1,153 @@
+//! Checks that the library crates are libraries another project can take: their docs build
+//! warning-free, they package, and the webhook crate's example builds and runs as a program
+//! outside this workspace, without the HTTP client, TLS, liquid or Redis in its tree.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::{cargo, root};
+
+/// What the outside program's tree must not hold: it brings its own transport and renderer.
+const OUTSIDE_FORBIDDEN: &[&str] = &[
+    "hyper",
+    "hyper-util",
+    "rustls",
+    "liquid",
+    "redis",
+    "hookshot-template",
+    "hookshot-transport",
+];
+
+/// `cargo doc` for every crate, rustdoc warnings (broken links included) denied.
+pub fn docs() -> Result<()> {
+    cargo(
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
+}
+
+/// `cargo package` for every publishable crate: each holds what it needs (templates included)
+/// and builds from its package alone.
+pub fn package() -> Result<()> {
+    cargo(&["package", "--workspace", "--allow-dirty"], &[])
+}
+
+/// Builds and runs the crate-level example of `hookshot-webhook` as a program of its own, outside
+/// this workspace, on `hookshot-webhook` (default features off), `hookshot-cooldown` and tokio;
+/// then checks its dependency tree.
+pub fn outside_program() -> Result<()> {
+    crate::step("a program outside the workspace: hookshot-webhook without default features");
+    let root = root();
+    let dir = root.join("target").join("outside-program");
+    std::fs::create_dir_all(dir.join("src"))?;
+    let lib = std::fs::read_to_string(root.join("crates/webhook/src/lib.rs"))?;
+    let program =
+        crate_example(&lib).context("crates/webhook/src/lib.rs has no ```rust example")?;
+    std::fs::write(dir.join("src/main.rs"), program)?;
+    let path = |crate_dir: &str| root.join("crates").join(crate_dir).display().to_string();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "outside-program"
+version = "0.0.0"
+edition = "2024"
+rust-version = "1.95"
+publish = false
+
+# A workspace of its own: not a member of Hookshot's.
+[workspace]
+
+[dependencies]
+hookshot-webhook = {{ path = "{webhook}", default-features = false }}
+hookshot-cooldown = {{ path = "{cooldown}" }}
+tokio = {{ version = "1", features = ["macros", "rt"] }}
+"#,
+            webhook = path("webhook"),
+            cooldown = path("cooldown"),
+        ),
+    )?;
+    // The same versions as the workspace builds with.
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))?;
+    let manifest = dir.join("Cargo.toml");
+    let manifest = manifest.to_str().context("a UTF-8 path")?;
+    let target = root.join("target").display().to_string();
+    cargo(
+        &["run", "--quiet", "--manifest-path", manifest],
+        &[("CARGO_TARGET_DIR", &target)],
+    )?;
+    let tree = tree(&dir)?;
+    let found: Vec<&str> = OUTSIDE_FORBIDDEN
+        .iter()
+        .copied()
+        .filter(|f| tree.iter().any(|d| d == f))
+        .collect();
+    if !found.is_empty() {
+        bail!(
+            "the outside program's tree holds {} (hookshot-webhook without default features must not need them)",
+            found.join(", ")
+        );
+    }
+    eprintln!(
+        "the example ran outside the workspace; its tree holds none of {}",
+        OUTSIDE_FORBIDDEN.join(", ")
+    );
+    Ok(())
+}
+
+/// The first ```rust block of a crate root's `//!` docs, as a program.
+fn crate_example(lib: &str) -> Option<String> {
+    let docs: Vec<&str> = lib
+        .lines()
+        .map_while(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect();
+    let start = docs.iter().position(|l| *l == "```rust" || *l == "```")?;
+    let len = docs[start + 1..].iter().position(|l| *l == "```")?;
+    let body: Vec<&str> = docs[start + 1..start + 1 + len]
+        .iter()
+        // rustdoc's hidden lines are part of the program.
+        .map(|l| match *l {
+            "#" => "",
+            l => l.strip_prefix("# ").unwrap_or(l),
+        })
+        .collect();
+    Some(body.join("\n") + "\n")
+}
+
+fn tree(dir: &Path) -> Result<Vec<String>> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "tree", "-e", "normal", "--prefix", "none", "--format", "{p}",
+        ])
+        .current_dir(dir)
+        .output()
+        .context("running cargo tree")?;
+    if !out.status.success() {
+        bail!(
+            "cargo tree of the outside program failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_is_the_first_rust_block_with_hidden_lines_kept() {
+        let lib = "//! Text.\n//!\n//! ```rust\n//! # use std::io;\n//! fn main() {}\n//! ```\n//! ```\n//! other\n//! ```\n\nmod x;\n";
+        assert_eq!(
+            crate_example(lib).as_deref(),
+            Some("use std::io;\nfn main() {}\n")
+        );
+        assert_eq!(crate_example("//! No example.\n"), None);
+    }
+}
