@@ -22,24 +22,23 @@
 //! Dropping the receiver stops it: its port closes and requests it holds are let go.
 
 use std::collections::VecDeque;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::{TcpListener, TcpStream};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
+use http_body_util::Full;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
+
+mod ca;
+mod serve;
+
+pub use ca::{CaFile, TestCa};
+use serve::accept_loop;
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
@@ -316,226 +315,11 @@ impl Drop for Receiver {
     }
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tls: Option<TlsAcceptor>) {
-    // Connection tasks live in the set, so that stopping this task stops them.
-    let mut connections = JoinSet::new();
-    loop {
-        let tcp = match listener.accept().await {
-            Ok((tcp, _)) => tcp,
-            Err(error) => {
-                tracing::debug!(%error, "test receiver: accept failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let id = shared.connection_count.fetch_add(1, Ordering::Relaxed) + 1;
-        connections.spawn(serve_connection(tcp, id, Arc::clone(&shared), tls.clone()));
-        while connections.try_join_next().is_some() {}
-    }
-}
-
-async fn serve_connection(tcp: TcpStream, id: u64, shared: Arc<Shared>, tls: Option<TlsAcceptor>) {
-    let _ = tcp.set_nodelay(true);
-    let service = service_fn(move |request| handle(Arc::clone(&shared), id, request));
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new());
-    builder.http2().timer(TokioTimer::new());
-    let served = match tls {
-        None => builder.serve_connection(TokioIo::new(tcp), service).await,
-        Some(acceptor) => match acceptor.accept(tcp).await {
-            Ok(stream) => {
-                builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-            }
-            Err(error) => {
-                tracing::debug!(%error, "test receiver: TLS handshake failed");
-                return;
-            }
-        },
-    };
-    if let Err(error) = served {
-        tracing::debug!(%error, "test receiver: connection ended with an error");
-    }
-}
-
-async fn handle(
-    shared: Arc<Shared>,
-    connection: u64,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Box<dyn std::error::Error + Send + Sync>> {
-    let at = Instant::now();
-    let (parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
-    shared.request_count.fetch_add(1, Ordering::Relaxed);
-    if shared.mode == Mode::Fast {
-        return Ok(Response::new(Full::new(Bytes::new())));
-    }
-
-    let reply = lock(&shared.replies)
-        .pop_front()
-        .unwrap_or_else(|| lock(&shared.default_reply).clone());
-    {
-        let mut requests = lock(&shared.requests);
-        requests.push(Recorded {
-            method: parts.method,
-            path: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), ToString::to_string),
-            headers: parts.headers,
-            body,
-            version: parts.version,
-            at,
-            connection,
-        });
-        shared.recorded.send_replace(requests.len());
-    }
-
-    if reply.never || !reply.delay.is_zero() {
-        let mut stopped = shared.stopped.subscribe();
-        let wait = async {
-            if reply.never {
-                std::future::pending::<()>().await;
-            } else {
-                tokio::time::sleep(reply.delay).await;
-            }
-        };
-        tokio::select! {
-            () = wait => {}
-            _ = stopped.wait_for(|s| *s) => return Err("the test receiver stopped".into()),
-        }
-    }
-    Ok(reply.to_response())
-}
-
-/// A certificate authority made for one test, and the server certificates it issues.
-///
-/// Write its certificate to a file with [`TestCa::write_ca_file`] to make a client trust it.
-pub struct TestCa {
-    cert: rcgen::Certificate,
-    key: rcgen::KeyPair,
-}
-
-impl std::fmt::Debug for TestCa {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestCa").finish_non_exhaustive()
-    }
-}
-
-impl TestCa {
-    /// A new CA with a fresh ECDSA P-256 key.
-    ///
-    /// # Panics
-    /// When rcgen cannot make the certificate (it does not happen with these parameters).
-    pub fn new() -> TestCa {
-        let key = rcgen::KeyPair::generate().expect("a CA key");
-        let mut params = rcgen::CertificateParams::default();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "Hookshot test CA");
-        params.key_usages = vec![
-            rcgen::KeyUsagePurpose::KeyCertSign,
-            rcgen::KeyUsagePurpose::CrlSign,
-            rcgen::KeyUsagePurpose::DigitalSignature,
-        ];
-        let cert = params
-            .self_signed(&key)
-            .expect("a self-signed CA certificate");
-        TestCa { cert, key }
-    }
-
-    /// The CA certificate, PEM-encoded.
-    pub fn ca_pem(&self) -> String {
-        self.cert.pem()
-    }
-
-    /// The CA certificate, DER-encoded.
-    pub fn ca_der(&self) -> CertificateDer<'static> {
-        self.cert.der().clone()
-    }
-
-    /// Writes the CA certificate (PEM) to a fresh file in the temporary directory, removed when
-    /// the returned [`CaFile`] is dropped.
-    ///
-    /// # Panics
-    /// When the file cannot be written.
-    pub fn write_ca_file(&self) -> CaFile {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "hookshot-test-ca-{}-{}.pem",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::write(&path, self.ca_pem())
-            .unwrap_or_else(|e| panic!("writing the test CA to {}: {e}", path.display()));
-        CaFile { path }
-    }
-
-    /// A rustls server configuration (ring provider, ALPN `h2` and `http/1.1`) with a fresh
-    /// certificate for `localhost`, `127.0.0.1` and `::1` issued by this CA.
-    ///
-    /// # Panics
-    /// When rcgen or rustls refuse the certificate (they do not with these parameters).
-    pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
-        let key = rcgen::KeyPair::generate().expect("a server key");
-        let mut params = rcgen::CertificateParams::default();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "localhost");
-        params.subject_alt_names = vec![
-            rcgen::SanType::DnsName("localhost".try_into().expect("an IA5 name")),
-            rcgen::SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-            rcgen::SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)),
-        ];
-        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-        let cert = params
-            .signed_by(&key, &self.cert, &self.key)
-            .expect("a server certificate");
-        let chain = vec![cert.der().clone(), self.ca_der()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .expect("a usable server certificate");
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Arc::new(config)
-    }
-}
-
-impl Default for TestCa {
-    fn default() -> Self {
-        TestCa::new()
-    }
-}
-
-/// A temporary file holding a [`TestCa`]'s certificate; removed on drop.
-#[derive(Debug)]
-pub struct CaFile {
-    path: PathBuf,
-}
-
-impl CaFile {
-    /// Where the file is.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for CaFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
 
     /// Sends raw HTTP/1.1 on one connection and reads until the answer's head is complete.
     async fn raw(addr: SocketAddr, request: &str) -> String {
