@@ -6,24 +6,25 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::event_type::EventType;
+use crate::fields::{FieldValue, Fields, tyk_record};
 use crate::meta::{
     CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
     TokenMeta, TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta,
 };
 use crate::time::Timestamp;
 
-/// The API an event belongs to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ApiRef {
-    /// The API's `api_id`.
-    #[serde(rename = "ID", default)]
-    pub id: String,
-    /// The API's `name`.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// The API's `org_id`.
-    #[serde(rename = "OrgID", default)]
-    pub org_id: String,
+tyk_record! {
+    /// The API an event belongs to.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct ApiRef {
+        /// The API's `api_id`.
+        pub id: String => "ID",
+        /// The API's `name`.
+        pub name: String => "Name",
+        /// The API's `org_id`.
+        pub org_id: String => "OrgID",
+    }
 }
 
 /// An event as the gateway fires it and as templates see it.
@@ -192,6 +193,31 @@ impl Serialize for Event {
             map.serialize_entry("API", api)?;
         }
         map.end()
+    }
+}
+
+/// The fields of the serde form, by the same names.
+impl Fields for Event {
+    #[inline]
+    fn field(&self, name: &str) -> Option<FieldValue<'_>> {
+        match name {
+            "Type" | "EventType" => Some(FieldValue::Str(self.event_type.as_str())),
+            "Meta" | "EventMetaData" => Some(FieldValue::Record(&self.meta)),
+            "TimeStamp" => Some(FieldValue::Time(&self.timestamp)),
+            "API" => self.api.as_ref().map(|a| FieldValue::Record(a)),
+            _ => None,
+        }
+    }
+
+    fn each_field<'a>(&'a self, visit: &mut dyn FnMut(&'a str, FieldValue<'a>)) {
+        visit("Type", FieldValue::Str(self.event_type.as_str()));
+        visit("Meta", FieldValue::Record(&self.meta));
+        visit("TimeStamp", FieldValue::Time(&self.timestamp));
+        visit("EventType", FieldValue::Str(self.event_type.as_str()));
+        visit("EventMetaData", FieldValue::Record(&self.meta));
+        if let Some(api) = &self.api {
+            visit("API", FieldValue::Record(api));
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::escape::Escaping;
 use crate::filters::{HookshotFilter, RangeStopFilter};
 use crate::program::{Program, Stop};
 use crate::shipped::{SHIPPED, shipped_source};
-use crate::view::EventView;
+use crate::view::RecordView;
 use crate::{Renderer, go, liquid};
 
 /// The syntax a template is written in.
@@ -467,7 +467,7 @@ impl Template {
             exceeded: false,
         };
         let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            template.render_to(&mut body, &EventView::new(event))
+            template.render_to(&mut body, &RecordView::new(event))
         }))
         .map_err(|p| {
             self.render_error(format!("the liquid crate failed: {}", panic_message(&p)))
