@@ -21,6 +21,30 @@
 //! renders the rest. [`lint`] renders a template for each event type it is attached to, for the
 //! gateway's start-up check.
 //!
+//! ```
+//! use hookshot_event::{Event, EventType};
+//! use hookshot_template::Template;
+//!
+//! let template = Template::parse(
+//!     "alert.json",
+//!     r#"{"text": "{{ Type }} on {{ Meta.Path }} from {{ Meta.Origin }}"}"#,
+//! )?;
+//! let event = Event::sample(&EventType::AuthFailure);
+//! assert_eq!(
+//!     template.render(&event)?,
+//!     r#"{"text": "AuthFailure on /orders/api/users from 203.0.113.7"}"#
+//! );
+//! assert_eq!(template.content_type(), Some("application/json"));
+//!
+//! // Tyk's Go syntax renders the same body.
+//! let go = Template::parse(
+//!     "alert.json",
+//!     r#"{"text": "{{.Type}} on {{.Meta.Path}} from {{.Meta.Origin}}"}"#,
+//! )?;
+//! assert_eq!(go.render(&event)?, template.render(&event)?);
+//! # Ok::<(), hookshot_template::Error>(())
+//! ```
+//!
 //! Architecture invariant: this crate knows the event model and liquid, and nothing of HTTP, stores,
 //! async runtimes or the gateway.
 
