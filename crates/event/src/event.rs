@@ -6,24 +6,22 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::event_type::EventType;
-use crate::meta::{
-    CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
-    TokenMeta, TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta,
-};
+use crate::fields::{FieldValue, Fields, tyk_record};
+use crate::meta::EventMeta;
 use crate::time::Timestamp;
 
-/// The API an event belongs to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ApiRef {
-    /// The API's `api_id`.
-    #[serde(rename = "ID", default)]
-    pub id: String,
-    /// The API's `name`.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// The API's `org_id`.
-    #[serde(rename = "OrgID", default)]
-    pub org_id: String,
+tyk_record! {
+    /// The API an event belongs to.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct ApiRef {
+        /// The API's `api_id`.
+        pub id: String => "ID",
+        /// The API's `name`.
+        pub name: String => "Name",
+        /// The API's `org_id`.
+        pub org_id: String => "OrgID",
+    }
 }
 
 /// An event as the gateway fires it and as templates see it.
@@ -70,97 +68,87 @@ impl Event {
 
     /// A built-in example of `event_type` with every field of its family filled in,
     /// for `hookshot render --event-type` and the start-up template lint.
+    ///
+    /// The values are set on the family's empty metadata, so a field added to the model needs no
+    /// edit here (it reads as empty until it is given a sample value).
     pub fn sample(event_type: &EventType) -> Event {
-        let message = event_type.default_message().to_owned();
         let originating_request =
             "R0VUIC9hcGkvdXNlcnMgSFRUUC8xLjENCkhvc3Q6IGV4YW1wbGUuY29tDQoNCg==".to_owned();
-        let meta = match EventMeta::empty_for(event_type) {
-            EventMeta::KeyFailure(_) => EventMeta::KeyFailure(KeyFailureMeta {
-                message,
-                originating_request,
-                path: "/orders/api/users".into(),
-                origin: "203.0.113.7".into(),
-                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
-            }),
-            EventMeta::VersionFailure(_) => EventMeta::VersionFailure(VersionFailureMeta {
-                message,
-                originating_request,
-                path: "/orders/api/users".into(),
-                origin: "203.0.113.7".into(),
-                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
-                reason: "Version information not found".into(),
-            }),
-            EventMeta::CircuitBreaker(m) => EventMeta::CircuitBreaker(CircuitBreakerMeta {
-                message,
-                originating_request,
-                path: "/orders/api/users".into(),
-                api_id: "orders".into(),
-                circuit_event: m.circuit_event,
-            }),
-            EventMeta::HostStatus(_) => EventMeta::HostStatus(HostStatusMeta {
-                message,
-                originating_request,
-                host_info: HostInfo {
-                    check_url: "http://orders.internal:8080/health".into(),
-                    response_code: if *event_type == EventType::HostUp {
-                        200
-                    } else {
-                        503
-                    },
-                    latency: 12.5,
-                    is_tcp_error: false,
-                    meta_data: BTreeMap::from([
-                        (
-                            "target_url".to_owned(),
-                            "http://orders.internal:8080/health".to_owned(),
-                        ),
-                        ("api_id".to_owned(), "orders".to_owned()),
-                        ("host_name".to_owned(), "orders.internal".to_owned()),
-                    ]),
-                },
-            }),
-            EventMeta::Token(_) => EventMeta::Token(TokenMeta {
-                message,
-                originating_request,
-                org: "acme".into(),
-                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
-            }),
-            EventMeta::Trigger(_) => EventMeta::Trigger(TriggerMeta {
-                message,
-                originating_request,
-                org_id: "acme".into(),
-                key: "5d8a1f0c8e6b4e2f9a7c3b1d".into(),
-                trigger_limit: 80,
-                usage_percentage: 83,
-            }),
-            EventMeta::UpstreamOAuth(_) => EventMeta::UpstreamOAuth(UpstreamOAuthMeta {
-                message,
-                originating_request,
-                api_id: "orders".into(),
-            }),
-            EventMeta::Certificate(_) => {
+        let key = "5d8a1f0c8e6b4e2f9a7c3b1d";
+        let mut meta = EventMeta::empty_for(event_type);
+        match &mut meta {
+            EventMeta::KeyFailure(m) => {
+                m.originating_request = originating_request;
+                m.path = "/orders/api/users".into();
+                m.origin = "203.0.113.7".into();
+                m.key = key.into();
+            }
+            EventMeta::VersionFailure(m) => {
+                m.originating_request = originating_request;
+                m.path = "/orders/api/users".into();
+                m.origin = "203.0.113.7".into();
+                m.key = key.into();
+                m.reason = "Version information not found".into();
+            }
+            EventMeta::CircuitBreaker(m) => {
+                m.originating_request = originating_request;
+                m.path = "/orders/api/users".into();
+                m.api_id = "orders".into();
+            }
+            EventMeta::HostStatus(m) => {
+                m.originating_request = originating_request;
+                let h = &mut m.host_info;
+                h.check_url = "http://orders.internal:8080/health".into();
+                h.response_code = if *event_type == EventType::HostUp {
+                    200
+                } else {
+                    503
+                };
+                h.latency = 12.5;
+                h.is_tcp_error = false;
+                h.meta_data = BTreeMap::from([
+                    (
+                        "target_url".to_owned(),
+                        "http://orders.internal:8080/health".to_owned(),
+                    ),
+                    ("api_id".to_owned(), "orders".to_owned()),
+                    ("host_name".to_owned(), "orders.internal".to_owned()),
+                ]);
+            }
+            EventMeta::Token(m) => {
+                m.originating_request = originating_request;
+                m.org = "acme".into();
+                m.key = key.into();
+            }
+            EventMeta::Trigger(m) => {
+                m.originating_request = originating_request;
+                m.org_id = "acme".into();
+                m.key = key.into();
+                m.trigger_limit = 80;
+                m.usage_percentage = 83;
+            }
+            EventMeta::UpstreamOAuth(m) => {
+                m.originating_request = originating_request;
+                m.api_id = "orders".into();
+            }
+            EventMeta::Certificate(m) => {
                 let expired = *event_type == EventType::CertificateExpired;
                 let when = Timestamp::from_unix(1_796_083_200, 0);
-                EventMeta::Certificate(CertificateMeta {
-                    message,
-                    originating_request,
-                    cert_id: "5f1c2d3e4a5b6c7d8e9f0a1b".into(),
-                    cert_name: "orders.example.com".into(),
-                    expires_at: (!expired).then(|| when.clone()),
-                    expired_at: expired.then_some(when),
-                    days_remaining: (!expired).then_some(3),
-                    days_since_expiry: expired.then_some(2),
-                    api_id: "orders".into(),
-                    cert_role: "server".into(),
-                })
+                m.originating_request = originating_request;
+                m.cert_id = "5f1c2d3e4a5b6c7d8e9f0a1b".into();
+                m.cert_name = "orders.example.com".into();
+                m.expires_at = (!expired).then(|| when.clone());
+                m.expired_at = expired.then_some(when);
+                m.days_remaining = (!expired).then_some(3);
+                m.days_since_expiry = expired.then_some(2);
+                m.api_id = "orders".into();
+                m.cert_role = "server".into();
             }
-            EventMeta::Custom(_) => {
-                let mut map = serde_json::Map::new();
+            EventMeta::Custom(map) => {
                 map.insert("Message".into(), format!("{event_type} happened").into());
                 map.insert("OriginatingRequest".into(), originating_request.into());
-                EventMeta::Custom(map)
             }
-        };
+        }
         let api = (!event_type.is_system()).then(|| ApiRef {
             id: "orders".into(),
             name: "Orders API".into(),
@@ -192,6 +180,31 @@ impl Serialize for Event {
             map.serialize_entry("API", api)?;
         }
         map.end()
+    }
+}
+
+/// The fields of the serde form, by the same names.
+impl Fields for Event {
+    #[inline]
+    fn field(&self, name: &str) -> Option<FieldValue<'_>> {
+        match name {
+            "Type" | "EventType" => Some(FieldValue::Str(self.event_type.as_str())),
+            "Meta" | "EventMetaData" => Some(FieldValue::Record(&self.meta)),
+            "TimeStamp" => Some(FieldValue::Time(&self.timestamp)),
+            "API" => self.api.as_ref().map(|a| FieldValue::Record(a)),
+            _ => None,
+        }
+    }
+
+    fn each_field<'a>(&'a self, visit: &mut dyn FnMut(&'a str, FieldValue<'a>)) {
+        visit("Type", FieldValue::Str(self.event_type.as_str()));
+        visit("Meta", FieldValue::Record(&self.meta));
+        visit("TimeStamp", FieldValue::Time(&self.timestamp));
+        visit("EventType", FieldValue::Str(self.event_type.as_str()));
+        visit("EventMetaData", FieldValue::Record(&self.meta));
+        if let Some(api) = &self.api {
+            visit("API", FieldValue::Record(api));
+        }
     }
 }
 
@@ -238,6 +251,7 @@ impl<'de> Deserialize<'de> for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::meta::KeyFailureMeta;
     use serde_json::json;
 
     #[test]

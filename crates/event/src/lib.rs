@@ -3,7 +3,8 @@
 //!
 //! Event names, metadata fields and handler configuration are Tyk's, so existing API definitions
 //! and templates load unchanged. The serde form of an [`Event`] (`Type`, `Meta`, `TimeStamp`, and the
-//! older `EventType`, `EventMetaData`) is what templates render.
+//! older `EventType`, `EventMetaData`) is what templates render; [`Fields`] reads the same fields
+//! by the same names, so a template engine needs no list of them.
 //!
 //! Architecture invariant: this crate does no I/O and knows nothing of async runtimes, HTTP clients,
 //! templates or stores; everything else in Hookshot depends on it.
@@ -12,6 +13,7 @@ mod config;
 mod error;
 mod event;
 mod event_type;
+mod fields;
 mod meta;
 mod size;
 mod time;
@@ -24,6 +26,7 @@ pub use config::{
 pub use error::{ConfigError, ConfigErrors, Location, describe};
 pub use event::{ApiRef, Event};
 pub use event_type::{EventType, MetaFamily};
+pub use fields::{FieldValue, Fields, ToField};
 pub use meta::{
     CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
     MAX_KEY_BYTES, MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TRUNCATED, TokenMeta,

@@ -8,167 +8,179 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::event_type::{EventType, MetaFamily};
+use crate::fields::{FieldValue, Fields, tyk_record};
 use crate::time::Timestamp;
 
-/// `AuthFailure`, `KeyExpired`, `RatelimitExceeded`, `QuotaExceeded`, `OrgQuotaExceeded`, `OrgRateLimitExceeded`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct KeyFailureMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// The request path.
-    pub path: String,
-    /// The client address.
-    pub origin: String,
-    /// The presented key (the organisation id for organisation events), as the gateway reports
-    /// it: Hookshot's gateway obfuscates it (`****` and its last four characters) unless told
-    /// to send keys in clear.
-    pub key: String,
+tyk_record! {
+    /// `AuthFailure`, `KeyExpired`, `RatelimitExceeded`, `QuotaExceeded`, `OrgQuotaExceeded`, `OrgRateLimitExceeded`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct KeyFailureMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// The request path.
+        pub path: String => "Path",
+        /// The client address.
+        pub origin: String => "Origin",
+        /// The presented key (the organisation id for organisation events), as the gateway reports
+        /// it: Hookshot's gateway obfuscates it (`****` and its last four characters) unless told
+        /// to send keys in clear.
+        pub key: String => "Key",
+    }
 }
 
-/// `VersionFailure`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct VersionFailureMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// The request path.
-    pub path: String,
-    /// The client address.
-    pub origin: String,
-    /// The presented key.
-    pub key: String,
-    /// Why the version or path was refused.
-    pub reason: String,
+tyk_record! {
+    /// `VersionFailure`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct VersionFailureMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// The request path.
+        pub path: String => "Path",
+        /// The client address.
+        pub origin: String => "Origin",
+        /// The presented key.
+        pub key: String => "Key",
+        /// Why the version or path was refused.
+        pub reason: String => "Reason",
+    }
 }
 
-/// `BreakerTriggered`, `BreakerTripped`, `BreakerReset`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct CircuitBreakerMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// The path whose breaker changed state.
-    pub path: String,
-    /// The API the breaker belongs to.
-    #[serde(rename = "APIID")]
-    pub api_id: String,
-    /// 0 when the breaker tripped, 1 when it reset.
-    pub circuit_event: i64,
+tyk_record! {
+    /// `BreakerTriggered`, `BreakerTripped`, `BreakerReset`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct CircuitBreakerMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// The path whose breaker changed state.
+        pub path: String => "Path",
+        /// The API the breaker belongs to.
+        pub api_id: String => "APIID",
+        /// 0 when the breaker tripped, 1 when it reset.
+        pub circuit_event: i64 => "CircuitEvent",
+    }
 }
 
-/// `HostDown`, `HostUp`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct HostStatusMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// What the uptime check saw.
-    pub host_info: HostInfo,
+tyk_record! {
+    /// `HostDown`, `HostUp`.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct HostStatusMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// What the uptime check saw.
+        pub host_info: HostInfo => "HostInfo",
+    }
 }
 
-/// The result of one uptime check.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct HostInfo {
-    /// The URL that was checked.
-    #[serde(rename = "CheckURL")]
-    pub check_url: String,
-    /// The HTTP status of the check (0 when there was none).
-    pub response_code: i64,
-    /// The check's latency in milliseconds.
-    pub latency: f64,
-    /// Whether the check failed at the TCP level.
-    #[serde(rename = "IsTCPError")]
-    pub is_tcp_error: bool,
-    /// `target_url`, `api_id`, `host_name`.
-    pub meta_data: BTreeMap<String, String>,
+tyk_record! {
+    /// The result of one uptime check.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct HostInfo {
+        /// The URL that was checked.
+        pub check_url: String => "CheckURL",
+        /// The HTTP status of the check (0 when there was none).
+        pub response_code: i64 => "ResponseCode",
+        /// The check's latency in milliseconds.
+        pub latency: f64 => "Latency",
+        /// Whether the check failed at the TCP level.
+        pub is_tcp_error: bool => "IsTCPError",
+        /// `target_url`, `api_id`, `host_name`.
+        pub meta_data: BTreeMap<String, String> => "MetaData",
+    }
 }
 
-/// `TokenCreated`, `TokenUpdated`, `TokenDeleted`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct TokenMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// The organisation of the key.
-    pub org: String,
-    /// The key (Tyk reports it as the key API names it).
-    pub key: String,
+tyk_record! {
+    /// `TokenCreated`, `TokenUpdated`, `TokenDeleted`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct TokenMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// The organisation of the key.
+        pub org: String => "Org",
+        /// The key (Tyk reports it as the key API names it).
+        pub key: String => "Key",
+    }
 }
 
-/// `TriggerExceeded`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct TriggerMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// The organisation of the key.
-    #[serde(rename = "OrgID")]
-    pub org_id: String,
-    /// The key whose usage crossed the threshold.
-    pub key: String,
-    /// The threshold, in percent.
-    pub trigger_limit: i64,
-    /// The usage, in percent.
-    pub usage_percentage: i64,
+tyk_record! {
+    /// `TriggerExceeded`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct TriggerMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// The organisation of the key.
+        pub org_id: String => "OrgID",
+        /// The key whose usage crossed the threshold.
+        pub key: String => "Key",
+        /// The threshold, in percent.
+        pub trigger_limit: i64 => "TriggerLimit",
+        /// The usage, in percent.
+        pub usage_percentage: i64 => "UsagePercentage",
+    }
 }
 
-/// `UpstreamOAuthError`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct UpstreamOAuthMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// The API whose upstream OAuth failed.
-    #[serde(rename = "APIID")]
-    pub api_id: String,
+tyk_record! {
+    /// `UpstreamOAuthError`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct UpstreamOAuthMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// The API whose upstream OAuth failed.
+        pub api_id: String => "APIID",
+    }
 }
 
-/// `CertificateExpiringSoon`, `CertificateExpired`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-pub struct CertificateMeta {
-    /// Tyk's fixed message for the event.
-    pub message: String,
-    /// Base64 of the inbound request.
-    pub originating_request: String,
-    /// The certificate's id.
-    #[serde(rename = "CertID")]
-    pub cert_id: String,
-    /// The certificate's common name.
-    pub cert_name: String,
-    /// When it expires (`CertificateExpiringSoon`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<Timestamp>,
-    /// When it expired (`CertificateExpired`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expired_at: Option<Timestamp>,
-    /// Days until expiry (`CertificateExpiringSoon`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub days_remaining: Option<i64>,
-    /// Days since expiry (`CertificateExpired`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub days_since_expiry: Option<i64>,
-    /// The API that uses the certificate, if any.
-    #[serde(rename = "APIID")]
-    pub api_id: String,
-    /// The certificate's role (`server`, `client`, `upstream`).
-    pub cert_role: String,
+tyk_record! {
+    /// `CertificateExpiringSoon`, `CertificateExpired`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct CertificateMeta {
+        /// Tyk's fixed message for the event.
+        pub message: String => "Message",
+        /// Base64 of the inbound request.
+        pub originating_request: String => "OriginatingRequest",
+        /// The certificate's id.
+        pub cert_id: String => "CertID",
+        /// The certificate's common name.
+        pub cert_name: String => "CertName",
+        /// When it expires (`CertificateExpiringSoon`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub expires_at: Option<Timestamp> => "ExpiresAt",
+        /// When it expired (`CertificateExpired`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub expired_at: Option<Timestamp> => "ExpiredAt",
+        /// Days until expiry (`CertificateExpiringSoon`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub days_remaining: Option<i64> => "DaysRemaining",
+        /// Days since expiry (`CertificateExpired`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub days_since_expiry: Option<i64> => "DaysSinceExpiry",
+        /// The API that uses the certificate, if any.
+        pub api_id: String => "APIID",
+        /// The certificate's role (`server`, `client`, `upstream`).
+        pub cert_role: String => "CertRole",
+    }
 }
 
 /// The metadata of an event: one variant per family, serialised as a flat map of Tyk's field names.
@@ -275,6 +287,34 @@ impl EventMeta {
     /// The event's metadata as a JSON object of Tyk's field names.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// Calls `$call` on the family's struct, or the custom event's map.
+macro_rules! on_fields {
+    ($meta:expr, $m:ident => $call:expr) => {
+        match $meta {
+            EventMeta::KeyFailure($m) => $call,
+            EventMeta::VersionFailure($m) => $call,
+            EventMeta::CircuitBreaker($m) => $call,
+            EventMeta::HostStatus($m) => $call,
+            EventMeta::Token($m) => $call,
+            EventMeta::Trigger($m) => $call,
+            EventMeta::UpstreamOAuth($m) => $call,
+            EventMeta::Certificate($m) => $call,
+            EventMeta::Custom($m) => $call,
+        }
+    };
+}
+
+impl Fields for EventMeta {
+    #[inline]
+    fn field(&self, name: &str) -> Option<FieldValue<'_>> {
+        on_fields!(self, m => m.field(name))
+    }
+
+    fn each_field<'a>(&'a self, visit: &mut dyn FnMut(&'a str, FieldValue<'a>)) {
+        on_fields!(self, m => m.each_field(visit))
     }
 }
 

@@ -1,118 +1,38 @@
-//! The event as templates see it: field names resolved once at load, values read in place.
+//! The event as compiled templates see it: a path of names, read in place through the event's
+//! [`Fields`].
 //!
 //! The names are those of the event's serde form (`Type`, `Meta.Path`, `TimeStamp`, the seed
 //! document's `EventType` and `EventMetaData`, and `API.ID` / `API.Name` / `API.OrgID`).
 //! A name the event does not have reads as [`Val::Missing`], which renders as nothing.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use hookshot_event::{ApiRef, Event, EventMeta, HostInfo, Timestamp};
+use hookshot_event::{Event, FieldValue, Fields, Timestamp};
 
-/// A field name, resolved from its text when the template is loaded.
+/// A field name of a template's path, by its text: the event's own [`Fields`] answer to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(clippy::enum_variant_names)] // `Key::Key` is Tyk's `Meta.Key`.
-pub(crate) enum Key {
-    Type,
-    Meta,
-    TimeStamp,
-    EventType,
-    EventMetaData,
-    Api,
-    Message,
-    OriginatingRequest,
-    Path,
-    Origin,
-    Key,
-    Reason,
-    ApiId,
-    CircuitEvent,
-    HostInfo,
-    CheckUrl,
-    ResponseCode,
-    Latency,
-    IsTcpError,
-    MetaData,
-    Org,
-    OrgId,
-    TriggerLimit,
-    UsagePercentage,
-    CertId,
-    CertName,
-    ExpiresAt,
-    ExpiredAt,
-    DaysRemaining,
-    DaysSinceExpiry,
-    CertRole,
-    Id,
-    Name,
-    /// Any other name: looked up by text in maps (custom metadata, `MetaData`).
-    Other(Box<str>),
-}
-
-const NAMED: [(&str, Key); 33] = [
-    ("Type", Key::Type),
-    ("Meta", Key::Meta),
-    ("TimeStamp", Key::TimeStamp),
-    ("EventType", Key::EventType),
-    ("EventMetaData", Key::EventMetaData),
-    ("API", Key::Api),
-    ("Message", Key::Message),
-    ("OriginatingRequest", Key::OriginatingRequest),
-    ("Path", Key::Path),
-    ("Origin", Key::Origin),
-    ("Key", Key::Key),
-    ("Reason", Key::Reason),
-    ("APIID", Key::ApiId),
-    ("CircuitEvent", Key::CircuitEvent),
-    ("HostInfo", Key::HostInfo),
-    ("CheckURL", Key::CheckUrl),
-    ("ResponseCode", Key::ResponseCode),
-    ("Latency", Key::Latency),
-    ("IsTCPError", Key::IsTcpError),
-    ("MetaData", Key::MetaData),
-    ("Org", Key::Org),
-    ("OrgID", Key::OrgId),
-    ("TriggerLimit", Key::TriggerLimit),
-    ("UsagePercentage", Key::UsagePercentage),
-    ("CertID", Key::CertId),
-    ("CertName", Key::CertName),
-    ("ExpiresAt", Key::ExpiresAt),
-    ("ExpiredAt", Key::ExpiredAt),
-    ("DaysRemaining", Key::DaysRemaining),
-    ("DaysSinceExpiry", Key::DaysSinceExpiry),
-    ("CertRole", Key::CertRole),
-    ("ID", Key::Id),
-    ("Name", Key::Name),
-];
+pub(crate) struct Key(Box<str>);
 
 impl Key {
     /// The key for `name`.
     pub(crate) fn new(name: &str) -> Key {
-        NAMED
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, k)| k.clone())
-            .unwrap_or_else(|| Key::Other(name.into()))
+        Key(name.into())
     }
 
     /// The key's name.
     pub(crate) fn as_str(&self) -> &str {
-        if let Key::Other(name) = self {
-            return name;
-        }
-        NAMED.iter().find(|(_, k)| k == self).map_or("", |(n, _)| n)
+        &self.0
     }
 }
 
 /// Something with named fields.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Obj<'a> {
-    Root(&'a Event),
-    Meta(&'a EventMeta),
-    HostInfo(&'a HostInfo),
-    MetaData(&'a BTreeMap<String, String>),
-    Api(&'a ApiRef),
+    /// A struct of the event (the event, its metadata, `API`, `HostInfo`): never empty.
+    Record(&'a dyn Fields),
+    /// A map of the event (`MetaData`).
+    Map(&'a dyn Fields),
+    /// An object of a custom event's free-form metadata.
     Json(&'a serde_json::Map<String, serde_json::Value>),
 }
 
@@ -136,8 +56,13 @@ impl<'a> Val<'a> {
     /// path goes. `Err(i)` when `path[i]` is asked of a value that has no fields (a string, a
     /// number): a mistake in the template rather than a field this event lacks.
     pub(crate) fn lookup(event: &'a Event, path: &[Key]) -> Result<Val<'a>, usize> {
-        let mut val = Val::Obj(Obj::Root(event));
-        for (i, key) in path.iter().enumerate() {
+        let Some((first, rest)) = path.split_first() else {
+            return Ok(Val::Obj(Obj::Record(event)));
+        };
+        let mut val = event
+            .field(first.as_str())
+            .map_or(Val::Missing, Val::from_field);
+        for (i, key) in (1..).zip(rest) {
             val = match val {
                 Val::Obj(obj) => obj.get(key),
                 Val::Missing => return Ok(Val::Missing),
@@ -170,6 +95,20 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// The value of a field of the event.
+    pub(crate) fn from_field(v: FieldValue<'a>) -> Val<'a> {
+        match v {
+            FieldValue::Str(s) => Val::Str(s),
+            FieldValue::Int(n) => Val::Int(n),
+            FieldValue::Float(f) => Val::Float(f),
+            FieldValue::Bool(b) => Val::Bool(b),
+            FieldValue::Time(t) => Val::Time(t),
+            FieldValue::Record(r) => Val::Obj(Obj::Record(r)),
+            FieldValue::Map(m) => Val::Obj(Obj::Map(m)),
+            FieldValue::Json(j) => Val::from_json(j),
+        }
+    }
+
     fn from_json(v: &'a serde_json::Value) -> Val<'a> {
         use serde_json::Value;
         match v {
@@ -186,44 +125,13 @@ impl<'a> Val<'a> {
     }
 }
 
-fn opt_time(t: &Option<Timestamp>) -> Val<'_> {
-    t.as_ref().map_or(Val::Missing, Val::Time)
-}
-
-fn opt_int(n: Option<i64>) -> Val<'static> {
-    n.map_or(Val::Missing, Val::Int)
-}
-
 impl<'a> Obj<'a> {
     /// The field `key`, or [`Val::Missing`].
     pub(crate) fn get(self, key: &Key) -> Val<'a> {
         match self {
-            Obj::Root(e) => match key {
-                Key::Type | Key::EventType => Val::Str(e.event_type.as_str()),
-                Key::Meta | Key::EventMetaData => Val::Obj(Obj::Meta(&e.meta)),
-                Key::TimeStamp => Val::Time(&e.timestamp),
-                Key::Api => e
-                    .api
-                    .as_ref()
-                    .map_or(Val::Missing, |a| Val::Obj(Obj::Api(a))),
-                _ => Val::Missing,
-            },
-            Obj::Meta(meta) => meta_get(meta, key),
-            Obj::HostInfo(h) => match key {
-                Key::CheckUrl => Val::Str(&h.check_url),
-                Key::ResponseCode => Val::Int(h.response_code),
-                Key::Latency => Val::Float(h.latency),
-                Key::IsTcpError => Val::Bool(h.is_tcp_error),
-                Key::MetaData => Val::Obj(Obj::MetaData(&h.meta_data)),
-                _ => Val::Missing,
-            },
-            Obj::MetaData(m) => m.get(key.as_str()).map_or(Val::Missing, |s| Val::Str(s)),
-            Obj::Api(a) => match key {
-                Key::Id => Val::Str(&a.id),
-                Key::Name => Val::Str(&a.name),
-                Key::OrgId => Val::Str(&a.org_id),
-                _ => Val::Missing,
-            },
+            Obj::Record(r) | Obj::Map(r) => {
+                r.field(key.as_str()).map_or(Val::Missing, Val::from_field)
+            }
             Obj::Json(m) => m.get(key.as_str()).map_or(Val::Missing, Val::from_json),
         }
     }
@@ -231,54 +139,15 @@ impl<'a> Obj<'a> {
     /// Whether the object has no fields (Go's truth of an empty map).
     pub(crate) fn is_empty(self) -> bool {
         match self {
-            Obj::MetaData(m) => m.is_empty(),
+            Obj::Map(m) => {
+                let mut empty = true;
+                m.each_field(&mut |_, _| empty = false);
+                empty
+            }
             Obj::Json(m) => m.is_empty(),
             // Structs in Tyk: always true.
-            Obj::Root(_) | Obj::Meta(_) | Obj::HostInfo(_) | Obj::Api(_) => false,
+            Obj::Record(_) => false,
         }
-    }
-}
-
-fn meta_get<'a>(meta: &'a EventMeta, key: &Key) -> Val<'a> {
-    use EventMeta as M;
-    match (meta, key) {
-        (M::Custom(m), k) => m.get(k.as_str()).map_or(Val::Missing, Val::from_json),
-        (m, Key::Message) => Val::Str(m.message()),
-        (M::KeyFailure(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::KeyFailure(m), Key::Path) => Val::Str(&m.path),
-        (M::KeyFailure(m), Key::Origin) => Val::Str(&m.origin),
-        (M::KeyFailure(m), Key::Key) => Val::Str(&m.key),
-        (M::VersionFailure(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::VersionFailure(m), Key::Path) => Val::Str(&m.path),
-        (M::VersionFailure(m), Key::Origin) => Val::Str(&m.origin),
-        (M::VersionFailure(m), Key::Key) => Val::Str(&m.key),
-        (M::VersionFailure(m), Key::Reason) => Val::Str(&m.reason),
-        (M::CircuitBreaker(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::CircuitBreaker(m), Key::Path) => Val::Str(&m.path),
-        (M::CircuitBreaker(m), Key::ApiId) => Val::Str(&m.api_id),
-        (M::CircuitBreaker(m), Key::CircuitEvent) => Val::Int(m.circuit_event),
-        (M::HostStatus(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::HostStatus(m), Key::HostInfo) => Val::Obj(Obj::HostInfo(&m.host_info)),
-        (M::Token(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::Token(m), Key::Org) => Val::Str(&m.org),
-        (M::Token(m), Key::Key) => Val::Str(&m.key),
-        (M::Trigger(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::Trigger(m), Key::OrgId) => Val::Str(&m.org_id),
-        (M::Trigger(m), Key::Key) => Val::Str(&m.key),
-        (M::Trigger(m), Key::TriggerLimit) => Val::Int(m.trigger_limit),
-        (M::Trigger(m), Key::UsagePercentage) => Val::Int(m.usage_percentage),
-        (M::UpstreamOAuth(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::UpstreamOAuth(m), Key::ApiId) => Val::Str(&m.api_id),
-        (M::Certificate(m), Key::OriginatingRequest) => Val::Str(&m.originating_request),
-        (M::Certificate(m), Key::CertId) => Val::Str(&m.cert_id),
-        (M::Certificate(m), Key::CertName) => Val::Str(&m.cert_name),
-        (M::Certificate(m), Key::ExpiresAt) => opt_time(&m.expires_at),
-        (M::Certificate(m), Key::ExpiredAt) => opt_time(&m.expired_at),
-        (M::Certificate(m), Key::DaysRemaining) => opt_int(m.days_remaining),
-        (M::Certificate(m), Key::DaysSinceExpiry) => opt_int(m.days_since_expiry),
-        (M::Certificate(m), Key::ApiId) => Val::Str(&m.api_id),
-        (M::Certificate(m), Key::CertRole) => Val::Str(&m.cert_role),
-        _ => Val::Missing,
     }
 }
 
@@ -316,15 +185,6 @@ mod tests {
 
     fn path(p: &str) -> Vec<Key> {
         p.split('.').map(Key::new).collect()
-    }
-
-    #[test]
-    fn keys_round_trip() {
-        for (name, _) in NAMED {
-            assert_eq!(Key::new(name).as_str(), name);
-        }
-        assert_eq!(Key::new("host_name"), Key::Other("host_name".into()));
-        assert_eq!(Key::new("host_name").as_str(), "host_name");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Webhook body templates for Hookshot.
 //!
 //! A [`Template`] is loaded from a file, a string or the shipped set, parsed once, and rendered
-//! many times against an [`Event`](hookshot_event::Event). Its data is the event's serde form
+//! many times against an [`Event`]. Its data is the event's serde form
 //! (`Type`, `Meta.*`, `TimeStamp`, the seed document's `EventType` and `EventMetaData.*`, and
 //! `API.ID` / `API.Name` / `API.OrgID`); a field the event lacks renders as nothing, so one template
 //! serves every event.
@@ -20,6 +20,30 @@
 //! templates) render through a compiled program that reads the event in place; the liquid crate
 //! renders the rest. [`lint`] renders a template for each event type it is attached to, for the
 //! gateway's start-up check.
+//!
+//! ```
+//! use hookshot_event::{Event, EventType};
+//! use hookshot_template::Template;
+//!
+//! let template = Template::parse(
+//!     "alert.json",
+//!     r#"{"text": "{{ Type }} on {{ Meta.Path }} from {{ Meta.Origin }}"}"#,
+//! )?;
+//! let event = Event::sample(&EventType::AuthFailure);
+//! assert_eq!(
+//!     template.render(&event)?,
+//!     r#"{"text": "AuthFailure on /orders/api/users from 203.0.113.7"}"#
+//! );
+//! assert_eq!(template.content_type(), Some("application/json"));
+//!
+//! // Tyk's Go syntax renders the same body.
+//! let go = Template::parse(
+//!     "alert.json",
+//!     r#"{"text": "{{.Type}} on {{.Meta.Path}} from {{.Meta.Origin}}"}"#,
+//! )?;
+//! assert_eq!(go.render(&event)?, template.render(&event)?);
+//! # Ok::<(), hookshot_template::Error>(())
+//! ```
 //!
 //! Architecture invariant: this crate knows the event model and liquid, and nothing of HTTP, stores,
 //! async runtimes or the gateway.

@@ -1,58 +1,19 @@
-//! A template: loaded and parsed once, rendered many times.
+//! Loading a template: from a string, a file or the shipped set; its syntax told apart, its limits
+//! checked, and compiled to a program when it keeps to the subset.
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 
-use hookshot_event::Event;
-
+use super::{Syntax, Template};
 use crate::error::{Error, Result, line_col};
 use crate::escape::Escaping;
 use crate::filters::{HookshotFilter, RangeStopFilter};
-use crate::program::{Program, Stop};
 use crate::shipped::{SHIPPED, shipped_source};
-use crate::view::EventView;
-use crate::{RenderError, Renderer, go, liquid};
+use crate::{go, liquid};
 
-/// The syntax a template is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Syntax {
-    /// Liquid, Hookshot's own syntax.
-    Liquid,
-    /// Tyk's Go template syntax, translated.
-    Go,
-}
-
-/// What renders a template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Engine {
-    /// Hookshot's compiled program: every Go-syntax template, and liquid templates within the
-    /// subset it compiles (which defer to the liquid crate for values outside it).
-    Compiled,
-    /// The liquid crate.
-    Liquid,
-}
-
-/// A webhook body template, parsed once and rendered for many events.
-///
-/// The data is the event's serde form (`Type`, `Meta.*`, `TimeStamp`, `EventType`,
-/// `EventMetaData.*`, `API.ID` / `API.Name` / `API.OrgID` when the event belongs to an API);
-/// a field the event lacks renders as nothing.
-pub struct Template {
-    name: String,
-    escaping: Escaping,
-    syntax: Syntax,
-    is_default: bool,
-    program: Option<Program>,
-    liquid: Option<::liquid::Template>,
-    /// The largest body rendered so far: the capacity a new body starts with.
-    capacity: AtomicUsize,
-    /// The source, for the positions of rendering errors.
-    source: Box<str>,
-}
-
-fn parser() -> &'static ::liquid::Parser {
+pub(super) fn parser() -> &'static ::liquid::Parser {
     static PARSER: OnceLock<::liquid::Parser> = OnceLock::new();
     PARSER.get_or_init(|| {
         let mut builder = ::liquid::ParserBuilder::with_stdlib();
@@ -69,7 +30,7 @@ fn parser() -> &'static ::liquid::Parser {
 /// The position and a one-line message of a liquid parse error: liquid reports pest's
 /// ` --> 3:7 ... = expected Identifier` for syntax errors, and `Unknown filter` with context lines
 /// (`requested filter=nope`) for unknown names, whose position is looked up in the source.
-fn liquid_error(source: &str, message: &str) -> (usize, usize, String) {
+pub(super) fn liquid_error(source: &str, message: &str) -> (usize, usize, String) {
     let message = message.strip_prefix("liquid:").unwrap_or(message).trim();
     let mut position = None;
     if let Some(i) = message.find("--> ") {
@@ -119,7 +80,7 @@ fn liquid_error(source: &str, message: &str) -> (usize, usize, String) {
 }
 
 /// The text of a panic's payload.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
@@ -129,7 +90,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Parses with the liquid crate, turning a panic in it (liquid-core has some on malformed input)
 /// into a syntax error rather than taking the caller down.
-fn parse_liquid(
+pub(super) fn parse_liquid(
     source: &str,
     name: &str,
 ) -> Result<std::result::Result<::liquid::Template, ::liquid::Error>> {
@@ -380,166 +341,5 @@ impl Template {
         let mut template = Template::parse_with(self.name, &self.source, Escaping::Json)?;
         template.is_default = self.is_default;
         Ok(template)
-    }
-
-    /// The template's name: its path, or the shipped template's file name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// How values are escaped.
-    pub fn escaping(&self) -> Escaping {
-        self.escaping
-    }
-
-    /// The syntax it is written in.
-    pub fn syntax(&self) -> Syntax {
-        self.syntax
-    }
-
-    /// Whether this is the default template.
-    pub fn is_default(&self) -> bool {
-        self.is_default
-    }
-
-    /// What renders it.
-    pub fn engine(&self) -> Engine {
-        if self.program.is_some() {
-            Engine::Compiled
-        } else {
-            Engine::Liquid
-        }
-    }
-
-    /// The `Content-Type` Tyk sends with the body: `application/json` for the default template and
-    /// JSON templates, none otherwise (a handler's headers may set one).
-    pub fn content_type(&self) -> Option<&'static str> {
-        (self.is_default || self.escaping == Escaping::Json).then_some("application/json")
-    }
-
-    /// The body for `event`.
-    pub fn render(&self, event: &Event) -> Result<String> {
-        let mut out = String::with_capacity(self.capacity.load(Ordering::Relaxed));
-        self.render_to(event, &mut out)?;
-        if out.len() > self.capacity.load(Ordering::Relaxed) {
-            self.capacity.store(out.len(), Ordering::Relaxed);
-        }
-        Ok(out)
-    }
-
-    /// Appends the body for `event` to `out` (left as it was on error).
-    pub fn render_to(&self, event: &Event, out: &mut String) -> Result<()> {
-        let start = out.len();
-        if let Some(program) = &self.program {
-            match program.render(event, self.escaping, out) {
-                Ok(()) => return Ok(()),
-                Err(Stop::Error { at, message }) => {
-                    out.truncate(start);
-                    let (line, column) = self.position(at);
-                    return Err(
-                        self.render_error(format!("line {line}, column {column}: {message}"))
-                    );
-                }
-                Err(Stop::TooLarge) => {
-                    out.truncate(start);
-                    return Err(self.too_large());
-                }
-                Err(Stop::Defer) => out.truncate(start),
-            }
-        }
-        self.render_liquid(event, out)
-    }
-
-    /// Renders through the liquid crate even where the compiled program would; `None` for Go-syntax
-    /// templates. Tests and benchmarks compare the two.
-    pub fn render_with_liquid(&self, event: &Event) -> Option<Result<String>> {
-        self.liquid.as_ref()?;
-        let mut out = String::new();
-        Some(self.render_liquid(event, &mut out).map(|()| out))
-    }
-
-    fn render_liquid(&self, event: &Event, out: &mut String) -> Result<()> {
-        let Some(template) = &self.liquid else {
-            return Err(self.render_error("no liquid template to render".into()));
-        };
-        let mut body = CappedBody {
-            buf: Vec::with_capacity(self.capacity.load(Ordering::Relaxed)),
-            exceeded: false,
-        };
-        let rendered = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            template.render_to(&mut body, &EventView::new(event))
-        }))
-        .map_err(|p| {
-            self.render_error(format!("the liquid crate failed: {}", panic_message(&p)))
-        })?;
-        if body.exceeded {
-            return Err(self.too_large());
-        }
-        rendered.map_err(|e| self.render_error(e.to_string().trim().replace('\n', " ")))?;
-        let text = String::from_utf8(body.buf)
-            .map_err(|_| self.render_error("the body is not UTF-8".into()))?;
-        out.push_str(&text);
-        Ok(())
-    }
-
-    fn too_large(&self) -> Error {
-        self.render_error(format!(
-            "the body is larger than {} bytes, the most a template may render",
-            crate::MAX_BODY_BYTES
-        ))
-    }
-
-    fn render_error(&self, message: String) -> Error {
-        Error::Render {
-            template: self.name.clone(),
-            message,
-        }
-    }
-
-    fn position(&self, at: usize) -> (usize, usize) {
-        line_col(&self.source, at)
-    }
-}
-
-/// The body the liquid crate writes, refused beyond [`crate::MAX_BODY_BYTES`].
-struct CappedBody {
-    buf: Vec<u8>,
-    exceeded: bool,
-}
-
-impl std::io::Write for CappedBody {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.buf.len() + bytes.len() > crate::MAX_BODY_BYTES {
-            self.exceeded = true;
-            return Err(std::io::Error::other("the body is too large"));
-        }
-        self.buf.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for Template {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Template")
-            .field("name", &self.name)
-            .field("escaping", &self.escaping)
-            .field("syntax", &self.syntax)
-            .field("is_default", &self.is_default)
-            .field("engine", &self.engine())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Renderer for Template {
-    fn render(&self, event: &Event) -> std::result::Result<String, RenderError> {
-        Template::render(self, event).map_err(|e| RenderError::new(e.to_string()))
-    }
-
-    fn content_type(&self) -> Option<&'static str> {
-        Template::content_type(self)
     }
 }
