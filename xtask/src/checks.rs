@@ -52,6 +52,21 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
         "knows only events and liquid",
     ),
     (
+        "hookshot-redis",
+        &[
+            "hyper",
+            "liquid",
+            "hookshot-event",
+            "hookshot-template",
+            "hookshot-cooldown",
+            "hookshot-transport",
+            "hookshot-webhook",
+            "hookshot-gateway",
+            "hookshot-testkit",
+        ],
+        "knows Redis and nothing of events, webhooks or the gateway",
+    ),
+    (
         "hookshot-cooldown",
         &[
             "hyper",

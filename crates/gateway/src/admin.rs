@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn refused_calls_are_logged_through_a_gate_without_the_key() {
-        let store = std::sync::Arc::new(crate::store::MemoryStore::new());
+        let store = std::sync::Arc::new(crate::store::MemoryStorage::new());
         let gw = Gateway::new(crate::app::GatewayParts {
             secret: "the-admin-secret-0123".into(),
             apis: crate::api::ApiSet::default(),

@@ -134,11 +134,14 @@ pub struct StorageConfig {
     /// Put before every key the gateway writes for sessions and limits (Hookshot's own; empty by default).
     /// Cool-down keys are always Tyk's `webhook.cache.<md5>`, so Tyk and Hookshot share them.
     pub key_prefix: String,
-    /// Seconds to wait for Redis to connect, and to answer one command of the keys API.
+    /// Seconds to wait for Redis to connect, and to answer any one command (keys, limits,
+    /// cool-downs share one connection); a call `request_deadline_ms` also bounds ends at the
+    /// shorter of the two.
     pub timeout_secs: u64,
     /// Milliseconds all the storage calls of one proxied request (key, rate and quota) may take
     /// together; past it the request gets 503. After 3 such timeouts in a row, storage calls fail
-    /// at once (503) for 5 s, then one is tried again.
+    /// at once (503) for 5 s, then one is tried again. Also the longest a webhook's cool-down
+    /// claim waits for Redis before `hookshot.fail_open` decides.
     pub request_deadline_ms: u64,
 }
 

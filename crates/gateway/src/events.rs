@@ -19,19 +19,23 @@ use hookshot_template::{Template, lint};
 use crate::api::ApiSet;
 use crate::config::LoadedConfig;
 
-/// The webhook engine of a running gateway.
-pub struct Events {
+/// The webhook engine of a running gateway: its routes, cool-down store, transport and dispatcher.
+pub struct WebhookEngine {
     dispatcher: Arc<Dispatcher>,
     loaded: LoadedConfig,
     store: Arc<dyn CooldownStore>,
     transport: Arc<dyn Transport>,
 }
 
-impl Events {
-    /// Builds the cool-down store and transport the configuration names, the routes of `apis`,
-    /// and starts the dispatcher on the current tokio runtime.
-    pub fn start(loaded: &LoadedConfig, apis: &ApiSet) -> Result<Events, ConfigErrors> {
-        let store = cooldown_store(loaded)?;
+impl WebhookEngine {
+    /// Builds the transport the configuration names and the routes of `apis` on `store` (the
+    /// cool-down store [`server::open_storage`](crate::server::open_storage) opened), and starts
+    /// the dispatcher on the current tokio runtime.
+    pub fn start(
+        loaded: &LoadedConfig,
+        apis: &ApiSet,
+        store: Arc<dyn CooldownStore>,
+    ) -> Result<WebhookEngine, ConfigErrors> {
         let transport = transport(loaded)?;
         let routes = routes(loaded, apis, store.clone(), transport.clone())?;
         let h = &loaded.config.hookshot;
@@ -45,7 +49,7 @@ impl Events {
             },
             routes,
         );
-        Ok(Events {
+        Ok(WebhookEngine {
             dispatcher,
             loaded: loaded.clone(),
             store,
@@ -93,30 +97,16 @@ impl Events {
 }
 
 /// The cool-down store the configuration's `storage` names: in memory, or Tyk's
-/// `webhook.cache.<md5>` keys on the same Redis as keys and limits (so an event fired on two nodes
-/// is delivered once), with `hookshot.fail_open` deciding what happens while Redis is down.
+/// `webhook.cache.<md5>` keys in Redis on a connection of its own (a gateway shares one with keys
+/// and limits: [`redis_cooldown_store`]).
 pub fn cooldown_store(loaded: &LoadedConfig) -> Result<Arc<dyn CooldownStore>, ConfigErrors> {
     match loaded.config.storage.kind {
         crate::config::StorageType::Memory => Ok(Arc::new(hookshot_cooldown::MemoryStore::new())),
         #[cfg(feature = "redis")]
         crate::config::StorageType::Redis => {
-            let policy = if loaded.config.hookshot.fail_open {
-                hookshot_cooldown::FailurePolicy::FailOpen
-            } else {
-                hookshot_cooldown::FailurePolicy::FailClosed
-            };
-            let config = hookshot_cooldown::RedisConfig::new(loaded.config.storage.redis_url())
-                .with_failure_policy(policy);
-            hookshot_cooldown::RedisStore::new(config)
-                .map(|s| Arc::new(s) as Arc<dyn CooldownStore>)
-                .map_err(|e| {
-                    ConfigError::new(
-                        Location::file(&loaded.name).field("storage"),
-                        e.to_string(),
-                        "expected Redis settings the cool-down store accepts",
-                    )
-                    .into()
-                })
+            let redis = crate::store::connect(&loaded.config.storage)
+                .map_err(|e| bad_cooldown_store(loaded, &e.0))?;
+            redis_cooldown_store(loaded, redis)
         }
         #[cfg(not(feature = "redis"))]
         crate::config::StorageType::Redis => Err(ConfigError::new(
@@ -126,6 +116,41 @@ pub fn cooldown_store(loaded: &LoadedConfig) -> Result<Arc<dyn CooldownStore>, C
         )
         .into()),
     }
+}
+
+/// The cool-down store on `redis`, the connection keys and limits use: Tyk's
+/// `webhook.cache.<md5>` keys (so an event fired on two nodes is delivered once), with
+/// `hookshot.fail_open` deciding what happens while Redis is down. A claim waits for Redis at most
+/// `storage.request_deadline_ms`, or the connection's command limit (`storage.timeout_secs`) when
+/// that is shorter.
+#[cfg(feature = "redis")]
+pub fn redis_cooldown_store(
+    loaded: &LoadedConfig,
+    redis: hookshot_redis::Redis,
+) -> Result<Arc<dyn CooldownStore>, ConfigErrors> {
+    let policy = if loaded.config.hookshot.fail_open {
+        hookshot_cooldown::FailurePolicy::FailOpen
+    } else {
+        hookshot_cooldown::FailurePolicy::FailClosed
+    };
+    let config = hookshot_cooldown::RedisConfig::default()
+        .with_failure_policy(policy)
+        .with_claim_timeout(Duration::from_millis(
+            loaded.config.storage.request_deadline_ms.max(1),
+        ));
+    hookshot_cooldown::RedisStore::on_connection(redis, config)
+        .map(|s| Arc::new(s) as Arc<dyn CooldownStore>)
+        .map_err(|e| bad_cooldown_store(loaded, &e.to_string()))
+}
+
+#[cfg(feature = "redis")]
+fn bad_cooldown_store(loaded: &LoadedConfig, found: &str) -> ConfigErrors {
+    ConfigError::new(
+        Location::file(&loaded.name).field("storage"),
+        found,
+        "expected Redis settings the cool-down store accepts",
+    )
+    .into()
 }
 
 /// `hookshot.extra_ca_file`, resolved against the configuration's folder.

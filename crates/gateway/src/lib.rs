@@ -5,8 +5,8 @@
 //! definitions); this crate reads it, refuses what is wrong with messages that name the file, API,
 //! event and field, and serves it. How the parts fit:
 //! - [`config::load`] (or [`config::example`]) reads the configuration, [`server::load_apis`] the APIs;
-//! - [`server::open_storage`] opens the key and limit stores ([`store::MemoryStore`] or [`store::RedisStore`]);
-//! - [`events::Events`] builds the webhook routes ([`events::routes`]) and starts the dispatcher,
+//! - [`server::open_storage`] opens the key and limit stores ([`store::MemoryStorage`] or [`store::RedisStorage`]) and the cool-down store, on one Redis connection when storage is Redis;
+//! - [`events::WebhookEngine`] builds the webhook routes ([`events::routes`]) and starts the dispatcher,
 //!   which is the [`EventSink`](hookshot_webhook::EventSink) the gateway fires into;
 //! - [`app::Gateway`] answers requests ([`app::Gateway::handle`], callable without a socket);
 //! - [`server::start`] and [`server::run`] do all of that, bind, serve and handle signals.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hookshot_event::ConfigErrors;
+use hookshot_webhook::CooldownStore;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -22,8 +23,8 @@ use crate::config::{
     Config, DEFAULT_READ_TIMEOUT_SECS, EXAMPLE_API, EXAMPLE_API_NAME, LoadedConfig,
     MIN_HEADER_BYTES, StorageType,
 };
-use crate::events::Events;
-use crate::store::{KeyStore, LimitStore, MemoryStore, StoreError};
+use crate::events::WebhookEngine;
+use crate::store::{KeyStore, LimitStore, MemoryStorage, StoreError};
 use http_body_util::BodyExt;
 
 /// Why the gateway could not start.
@@ -275,34 +276,45 @@ pub fn load_apis(loaded: &LoadedConfig) -> Result<ApiSet, ConfigErrors> {
     }
 }
 
-/// The key and limit stores of a gateway.
+/// The stores of a gateway: keys, limits and cool-downs (with Redis storage, all three on one
+/// connection).
 #[derive(Clone)]
 pub struct Stores {
     /// Key sessions.
     pub keys: Arc<dyn KeyStore>,
     /// Rate and quota counters.
     pub limits: Arc<dyn LimitStore>,
+    /// Webhook cool-downs.
+    pub cooldowns: Arc<dyn CooldownStore>,
     /// `memory` or `redis`.
     pub name: &'static str,
 }
 
-/// The key and limit stores `storage` names.
+/// The key, limit and cool-down stores `storage` names; with Redis, one connection serves them
+/// all, so they share its health.
 pub fn open_storage(loaded: &LoadedConfig) -> Result<Stores, RunError> {
     match loaded.config.storage.kind {
         StorageType::Memory => {
-            let m = Arc::new(MemoryStore::new());
+            let m = Arc::new(MemoryStorage::new());
             Ok(Stores {
                 keys: m.clone(),
                 limits: m,
+                cooldowns: crate::events::cooldown_store(loaded)?,
                 name: "memory",
             })
         }
         #[cfg(feature = "redis")]
         StorageType::Redis => {
-            let r = Arc::new(crate::store::RedisStore::open(&loaded.config.storage)?);
+            let redis = crate::store::connect(&loaded.config.storage)?;
+            let cooldowns = crate::events::redis_cooldown_store(loaded, redis.clone())?;
+            let r = Arc::new(crate::store::RedisStorage::on_connection(
+                redis,
+                &loaded.config.storage.key_prefix,
+            ));
             Ok(Stores {
                 keys: r.clone(),
                 limits: r,
+                cooldowns,
                 name: "redis",
             })
         }
@@ -318,7 +330,7 @@ pub struct Running {
     /// The gateway.
     pub gateway: Arc<Gateway>,
     /// The webhook side.
-    pub events: Arc<Events>,
+    pub events: Arc<WebhookEngine>,
     /// The bound public listener: the APIs and `/hello` (and the control API unless
     /// `control_api_port` gives it a listener of its own).
     pub listener: TcpListener,
@@ -371,9 +383,10 @@ pub async fn start(loaded: &LoadedConfig) -> Result<Running, RunError> {
     let Stores {
         keys,
         limits,
+        cooldowns,
         name: storage_name,
     } = open_storage(loaded)?;
-    let events = Arc::new(Events::start(loaded, &apis)?);
+    let events = Arc::new(WebhookEngine::start(loaded, &apis, cooldowns)?);
     let upstream_tls = crate::events::upstream_tls(loaded)?;
     if let Err(e) = keys.ping().await {
         tracing::warn!(error = %e, "storage does not answer yet; requests get 503 until it does");

@@ -16,7 +16,7 @@ use hookshot_event::Event;
 use hookshot_gateway::api::ApiSet;
 use hookshot_gateway::app::{Endpoints, Gateway, GatewayParts};
 use hookshot_gateway::server::{ListenerLimits, serve};
-use hookshot_gateway::store::MemoryStore;
+use hookshot_gateway::store::MemoryStorage;
 use hookshot_webhook::EventSink;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,7 +29,7 @@ impl EventSink for NoEvents {
 }
 
 fn gateway() -> Arc<Gateway> {
-    let store = Arc::new(MemoryStore::new());
+    let store = Arc::new(MemoryStorage::new());
     Arc::new(Gateway::new(GatewayParts {
         secret: "a-secret-of-some-length".into(),
         apis: ApiSet::default(),
@@ -237,8 +237,8 @@ async fn control_api_hostname_answers_the_control_api_to_that_host_only() {
     let gw = Gateway::new(GatewayParts {
         secret: "a-secret-of-some-length".into(),
         apis: ApiSet::default(),
-        keys: Arc::new(MemoryStore::new()),
-        limits: Arc::new(MemoryStore::new()),
+        keys: Arc::new(MemoryStorage::new()),
+        limits: Arc::new(MemoryStorage::new()),
         sink: Arc::new(NoEvents),
         upstream_timeout: None,
         storage_name: "memory".into(),

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use hookshot_event::Event;
 use hookshot_gateway::app::{Body, Gateway, GatewayParts, full};
 use hookshot_gateway::session::{Session, hash_key};
-use hookshot_gateway::store::{KeyStore, LimitStore, MemoryStore, QuotaState, StoreError};
+use hookshot_gateway::store::{KeyStore, LimitStore, MemoryStorage, QuotaState, StoreError};
 use hookshot_webhook::EventSink;
 use http::Request;
 use tokio::time::Instant;
@@ -25,7 +25,7 @@ impl EventSink for NoEvents {
 
 /// A memory store whose every call takes `delay`.
 struct SlowStore {
-    inner: MemoryStore,
+    inner: MemoryStorage,
     delay: Duration,
 }
 
@@ -124,7 +124,7 @@ async fn get(gw: &Gateway, key: &str) -> (u16, Duration) {
 async fn the_key_rate_and_quota_calls_share_one_deadline() {
     // Each call alone is within the deadline; the three together are not.
     let store = Arc::new(SlowStore {
-        inner: MemoryStore::new(),
+        inner: MemoryStorage::new(),
         delay: Duration::from_millis(300),
     });
     store.inner.put(&hash_key("k"), &session()).await.unwrap();
@@ -139,7 +139,7 @@ async fn a_hung_redis_costs_the_deadline_then_nothing_until_it_answers_again() {
     let upstream = hookshot_testkit::receiver::Receiver::start().await;
     let redis = hookshot_testkit::redis::RedisServer::start();
     let store = Arc::new(
-        hookshot_gateway::store::RedisStore::open(&hookshot_gateway::config::StorageConfig {
+        hookshot_gateway::store::RedisStorage::open(&hookshot_gateway::config::StorageConfig {
             kind: hookshot_gateway::config::StorageType::Redis,
             host: "127.0.0.1".into(),
             port: redis.port(),

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use hookshot_redis::redact;
+
 use crate::TYK_KEY_PREFIX;
 
 /// What a claim answers when Redis cannot be asked in time.
@@ -149,23 +151,6 @@ impl fmt::Debug for RedisConfig {
                     .map(|pem| format!("{} bytes", pem.len())),
             )
             .finish()
-    }
-}
-
-/// `scheme://user:***@host...`: the password (whatever follows the first ':' of the user-info)
-/// hidden.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-        None => url.to_owned(),
     }
 }
 

@@ -11,16 +11,16 @@ use crate::session::Session;
 
 /// Keys, rate windows and quotas in memory.
 #[derive(Debug, Default)]
-pub struct MemoryStore {
+pub struct MemoryStorage {
     sessions: Mutex<HashMap<String, Session>>,
     rates: Mutex<HashMap<String, VecDeque<Instant>>>,
     quotas: Mutex<HashMap<String, (i64, i64)>>,
 }
 
-impl MemoryStore {
+impl MemoryStorage {
     /// An empty store.
-    pub fn new() -> MemoryStore {
-        MemoryStore::default()
+    pub fn new() -> MemoryStorage {
+        MemoryStorage::default()
     }
 }
 
@@ -29,7 +29,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 #[async_trait]
-impl KeyStore for MemoryStore {
+impl KeyStore for MemoryStorage {
     async fn get(&self, key_hash: &str) -> Result<Option<Session>, StoreError> {
         Ok(lock(&self.sessions).get(key_hash).cloned())
     }
@@ -60,7 +60,7 @@ impl KeyStore for MemoryStore {
 }
 
 #[async_trait]
-impl LimitStore for MemoryStore {
+impl LimitStore for MemoryStorage {
     async fn rate_hit(
         &self,
         key_hash: &str,
@@ -124,7 +124,7 @@ mod tests {
 
     #[tokio::test]
     async fn rolling_window_counts_accepted_requests_only() {
-        let s = MemoryStore::new();
+        let s = MemoryStorage::new();
         let w = Duration::from_secs(60);
         assert!(s.rate_hit("k", 2, w).await.unwrap());
         assert!(s.rate_hit("k", 2, w).await.unwrap());
@@ -137,7 +137,7 @@ mod tests {
 
     #[tokio::test]
     async fn quota_counts_down_and_resets() {
-        let s = MemoryStore::new();
+        let s = MemoryStorage::new();
         let a = s.quota_hit("k", 2, 3600).await.unwrap();
         assert!(a.allowed && a.remaining == 1 && a.resets_at > now_unix());
         let b = s.quota_hit("k", 2, 3600).await.unwrap();
@@ -150,7 +150,7 @@ mod tests {
 
     #[tokio::test]
     async fn extreme_limits_do_not_panic() {
-        let s = MemoryStore::new();
+        let s = MemoryStorage::new();
         let q = s.quota_hit("k", i64::MIN, i64::MAX).await.unwrap();
         assert!(!q.allowed && q.remaining == 0 && q.resets_at == i64::MAX);
         assert!(s.quota_hit("m", i64::MAX, 1).await.unwrap().allowed);
@@ -160,7 +160,7 @@ mod tests {
 
     #[tokio::test]
     async fn create_refuses_an_existing_key_and_delete_reports() {
-        let s = MemoryStore::new();
+        let s = MemoryStorage::new();
         let session = Session::default();
         assert!(s.create("h", &session).await.unwrap());
         assert!(!s.create("h", &session).await.unwrap());

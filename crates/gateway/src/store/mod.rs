@@ -12,9 +12,9 @@ mod memory;
 mod redis;
 
 pub use circuit::{CIRCUIT_OPEN_FOR, CIRCUIT_THRESHOLD, Circuit};
-pub use memory::MemoryStore;
+pub use memory::MemoryStorage;
 #[cfg(feature = "redis")]
-pub use redis::RedisStore;
+pub use redis::{RedisStorage, connect, connection_settings};
 
 use std::time::Duration;
 

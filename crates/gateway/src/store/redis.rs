@@ -2,12 +2,13 @@
 //!
 //! Sessions are JSON under `<prefix>apikey-<sha256 of the key>`; the rolling rate window is a
 //! sorted set `<prefix>rate-<hash>` and the quota a counter `<prefix>quota-<hash>`, each updated by
-//! one Lua script so that concurrent gateways count exactly.
+//! one Lua script so that concurrent gateways count exactly. Every command goes through the
+//! process's one [`Redis`] connection, which the cool-down store shares.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use hookshot_redis::{Redis, Script, Settings, cmd};
 
 use super::{KeyStore, LimitStore, QuotaState, StoreError, now_millis, now_unix};
 use crate::config::StorageConfig;
@@ -39,45 +40,74 @@ end
 return {n, -1}
 ";
 
-/// Keys, rate windows and quotas in Redis.
+/// The gateway's storage in Redis: key sessions, rate windows and quotas.
 #[derive(Clone)]
-pub struct RedisStore {
-    conn: ConnectionManager,
+pub struct RedisStorage {
+    redis: Redis,
     prefix: String,
-    rate: redis::Script,
-    quota: redis::Script,
+    rate: Script,
+    quota: Script,
 }
 
-impl std::fmt::Debug for RedisStore {
+impl std::fmt::Debug for RedisStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisStore")
+        f.debug_struct("RedisStorage")
+            .field("redis", &self.redis)
             .field("prefix", &self.prefix)
             .finish()
     }
 }
 
-fn err(e: redis::RedisError) -> StoreError {
+fn err(e: hookshot_redis::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
-impl RedisStore {
-    /// A store on the Redis `storage` names; the connection is made on first use and re-made
-    /// after an outage, so a gateway starts (and recovers) while Redis is down.
-    pub fn open(storage: &StorageConfig) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(storage.redis_url()).map_err(err)?;
-        let timeout = Duration::from_secs(storage.timeout_secs.max(1));
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(err)?;
-        Ok(RedisStore {
-            conn,
-            prefix: storage.key_prefix.clone(),
-            rate: redis::Script::new(RATE_SCRIPT),
-            quota: redis::Script::new(QUOTA_SCRIPT),
-        })
+/// The connection settings `storage` names: its URL, and `timeout_secs` (at least 1 s) both for
+/// a connection attempt and for any one command.
+pub fn connection_settings(storage: &StorageConfig) -> Settings {
+    let timeout = Duration::from_secs(storage.timeout_secs.max(1));
+    Settings::new(storage.redis_url())
+        .with_connect_timeout(timeout)
+        .with_command_timeout(timeout)
+}
+
+/// The one connection to the Redis `storage` names, for keys, limits and cool-downs; made on
+/// first use and re-made after an outage, so a gateway starts (and recovers) while Redis is down.
+///
+/// # Errors
+/// The settings are refused (the message names the URL without its password).
+pub fn connect(storage: &StorageConfig) -> Result<Redis, StoreError> {
+    Redis::new(connection_settings(storage)).map_err(err)
+}
+
+impl RedisStorage {
+    /// Storage on a connection of its own to the Redis `storage` names; the connection is made on
+    /// first use and re-made after an outage, so a gateway starts (and recovers) while Redis is
+    /// down.
+    ///
+    /// # Errors
+    /// The settings are refused (the message names the URL without its password).
+    pub fn open(storage: &StorageConfig) -> Result<RedisStorage, StoreError> {
+        Ok(RedisStorage::on_connection(
+            connect(storage)?,
+            &storage.key_prefix,
+        ))
+    }
+
+    /// Storage on `redis`, a connection shared with the rest of the process, its keys under
+    /// `prefix`.
+    pub fn on_connection(redis: Redis, prefix: &str) -> RedisStorage {
+        RedisStorage {
+            redis,
+            prefix: prefix.to_owned(),
+            rate: Script::new(RATE_SCRIPT),
+            quota: Script::new(QUOTA_SCRIPT),
+        }
+    }
+
+    /// The connection the storage goes through.
+    pub fn connection(&self) -> &Redis {
+        &self.redis
     }
 
     fn key(&self, kind: &str, key_hash: &str) -> String {
@@ -86,14 +116,11 @@ impl RedisStore {
 }
 
 #[async_trait]
-impl KeyStore for RedisStore {
+impl KeyStore for RedisStorage {
     async fn get(&self, key_hash: &str) -> Result<Option<Session>, StoreError> {
-        let mut conn = self.conn.clone();
-        let raw: Option<String> = redis::cmd("GET")
-            .arg(self.key("apikey", key_hash))
-            .query_async(&mut conn)
-            .await
-            .map_err(err)?;
+        let mut get = cmd("GET");
+        get.arg(self.key("apikey", key_hash));
+        let raw: Option<String> = self.redis.query(get).await.map_err(err)?;
         match raw {
             None => Ok(None),
             Some(text) => serde_json::from_str(&text)
@@ -103,76 +130,55 @@ impl KeyStore for RedisStore {
     }
 
     async fn put(&self, key_hash: &str, session: &Session) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
         let text = serde_json::to_string(session).map_err(|e| StoreError(e.to_string()))?;
-        redis::cmd("SET")
-            .arg(self.key("apikey", key_hash))
-            .arg(text)
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(err)
+        let mut set = cmd("SET");
+        set.arg(self.key("apikey", key_hash)).arg(text);
+        self.redis.query::<()>(set).await.map_err(err)
     }
 
     async fn create(&self, key_hash: &str, session: &Session) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
         let text = serde_json::to_string(session).map_err(|e| StoreError(e.to_string()))?;
-        let set: Option<String> = redis::cmd("SET")
-            .arg(self.key("apikey", key_hash))
-            .arg(text)
-            .arg("NX")
-            .query_async(&mut conn)
-            .await
-            .map_err(err)?;
+        let mut set = cmd("SET");
+        set.arg(self.key("apikey", key_hash)).arg(text).arg("NX");
+        let set: Option<String> = self.redis.query(set).await.map_err(err)?;
         Ok(set.is_some())
     }
 
     async fn delete(&self, key_hash: &str) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
-        let removed: i64 = redis::cmd("DEL")
-            .arg(self.key("apikey", key_hash))
-            .query_async(&mut conn)
-            .await
-            .map_err(err)?;
-        redis::cmd("DEL")
-            .arg(self.key("rate", key_hash))
-            .arg(self.key("quota", key_hash))
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(err)?;
+        let mut del = cmd("DEL");
+        del.arg(self.key("apikey", key_hash));
+        let removed: i64 = self.redis.query(del).await.map_err(err)?;
+        let mut del = cmd("DEL");
+        del.arg(self.key("rate", key_hash))
+            .arg(self.key("quota", key_hash));
+        self.redis.query::<()>(del).await.map_err(err)?;
         Ok(removed > 0)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(err)
+        self.redis.ping().await.map_err(err)
     }
 }
 
 #[async_trait]
-impl LimitStore for RedisStore {
+impl LimitStore for RedisStorage {
     async fn rate_hit(
         &self,
         key_hash: &str,
         limit: u64,
         window: Duration,
     ) -> Result<bool, StoreError> {
-        let mut conn = self.conn.clone();
         let now = now_millis();
         let member = format!("{now}-{:016x}", rand::random::<u64>());
-        let allowed: i64 = self
+        let call = self
             .rate
+            .call()
             .key(self.key("rate", key_hash))
             .arg(now)
             .arg(u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1))
             .arg(limit)
-            .arg(member)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(err)?;
+            .arg(member);
+        let allowed: i64 = self.redis.invoke(&call).await.map_err(err)?;
         Ok(allowed == 1)
     }
 
@@ -182,14 +188,12 @@ impl LimitStore for RedisStore {
         max: i64,
         renewal_secs: i64,
     ) -> Result<QuotaState, StoreError> {
-        let mut conn = self.conn.clone();
-        let (used, ttl): (i64, i64) = self
+        let call = self
             .quota
+            .call()
             .key(self.key("quota", key_hash))
-            .arg(renewal_secs)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(err)?;
+            .arg(renewal_secs);
+        let (used, ttl): (i64, i64) = self.redis.invoke(&call).await.map_err(err)?;
         Ok(QuotaState {
             allowed: used <= max,
             remaining: max.saturating_sub(used).max(0),
@@ -202,12 +206,9 @@ impl LimitStore for RedisStore {
     }
 
     async fn reset_quota(&self, key_hash: &str) -> Result<(), StoreError> {
-        let mut conn = self.conn.clone();
-        redis::cmd("DEL")
-            .arg(self.key("quota", key_hash))
-            .query_async::<()>(&mut conn)
-            .await
-            .map_err(err)
+        let mut del = cmd("DEL");
+        del.arg(self.key("quota", key_hash));
+        self.redis.query::<()>(del).await.map_err(err)
     }
 }
 
@@ -215,10 +216,10 @@ impl LimitStore for RedisStore {
 mod tests {
     use super::*;
 
-    fn store(prefix: &str) -> RedisStore {
+    fn store(prefix: &str) -> RedisStorage {
         let url = hookshot_testkit::redis_url();
         let (host, port) = host_port(&url);
-        RedisStore::open(&StorageConfig {
+        RedisStorage::open(&StorageConfig {
             kind: crate::config::StorageType::Redis,
             host,
             port,
@@ -264,7 +265,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_redis_is_an_error_not_a_hang() {
-        let s = RedisStore::open(&StorageConfig {
+        let s = RedisStorage::open(&StorageConfig {
             kind: crate::config::StorageType::Redis,
             host: "127.0.0.1".into(),
             port: 1,
