@@ -40,7 +40,7 @@ pub trait Fields: std::fmt::Debug {
 }
 
 /// A value a field of a metadata struct may hold.
-pub trait ToField {
+pub(crate) trait ToField {
     /// The value as a field; `None` when unset.
     fn to_field(&self) -> Option<FieldValue<'_>>;
 }

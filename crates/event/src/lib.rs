@@ -26,7 +26,7 @@ pub use config::{
 pub use error::{ConfigError, ConfigErrors, Location, describe};
 pub use event::{ApiRef, Event};
 pub use event_type::{EventType, MetaFamily};
-pub use fields::{FieldValue, Fields, ToField};
+pub use fields::{FieldValue, Fields};
 pub use meta::{
     CertificateMeta, CircuitBreakerMeta, EventMeta, HostInfo, HostStatusMeta, KeyFailureMeta,
     MAX_KEY_BYTES, MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TRUNCATED, TokenMeta,
