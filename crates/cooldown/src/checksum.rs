@@ -47,7 +47,7 @@ const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 impl Checksum {
     /// The checksum Tyk computes for a webhook request: `method` as it goes on the request line
-    /// (upper case, e.g. [`Method::as_str`](hookshot_event::Method::as_str)), the target URL, and
+    /// (upper case, e.g. `http::Method::POST.as_str()`), the target URL, and
     /// the rendered body (also for `GET` and `DELETE`, which Hookshot sends without it).
     ///
     /// Streams the request bytes into MD5 without building the request text.

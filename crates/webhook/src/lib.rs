@@ -2,7 +2,7 @@
 //!
 //! - [`WebhookHandler`] composes a [`Renderer`], a [`CooldownStore`] and a [`Transport`] through
 //!   their traits, so a Rust user can bring their own store or transport. For one event it renders
-//!   the body, builds the request (method, URL, `User-Agent`, `Content-Type`, `header_map`), computes
+//!   the body, builds the request (method, URL, `User-Agent`, `Content-Type`, `headers`), computes
 //!   Tyk's checksum, claims it for the cool-down, signs it (Standard Webhooks, opt-in) and sends it,
 //!   retrying with backoff and jitter when configured.
 //! - [`LogHandler`] is Tyk's `eh_log_handler`.
@@ -15,7 +15,6 @@
 
 mod backoff;
 mod dispatcher;
-mod error;
 mod handler;
 mod log;
 mod log_gate;
@@ -28,7 +27,6 @@ mod webhook;
 pub use dispatcher::{
     Dispatcher, DispatcherConfig, DispatcherMetrics, HandlerReport, RETRY_ALLOWANCE, ShutdownReport,
 };
-pub use error::{Error, Result};
 pub use handler::{EventHandler, Pending, Step};
 pub use log::LogHandler;
 pub use log_gate::LogGate;
@@ -37,8 +35,9 @@ pub use outcome::{FailReason, Outcome};
 pub use routes::{Registration, Routes};
 pub use webhook::{USER_AGENT_VALUE, WebhookHandler};
 
+pub use hookshot_config::{RetryPolicy, SigningKey, WebhookConfig};
 pub use hookshot_cooldown::{Claim, CooldownStore};
-pub use hookshot_event::{Event, EventType, WebhookConfig};
+pub use hookshot_event::{Event, EventType};
 pub use hookshot_template::Renderer;
 pub use hookshot_transport::{Transport, WebhookRequest};
 

@@ -64,7 +64,7 @@ impl RedisStore {
     /// A store on the Redis `storage` names; the connection is made on first use and re-made
     /// after an outage, so a gateway starts (and recovers) while Redis is down.
     pub fn open(storage: &StorageConfig) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(storage.redis_url()).map_err(err)?;
+        let client = redis::Client::open(crate::config::redis_url(storage)).map_err(err)?;
         let timeout = Duration::from_secs(storage.timeout_secs.max(1));
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(timeout))
