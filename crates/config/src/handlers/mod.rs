@@ -148,3 +148,68 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn errors(doc: Value) -> Vec<String> {
+        match EventHandlers::from_definition(&doc, &Location::file("a.json")) {
+            Ok(h) => panic!("accepted: {h:?}"),
+            Err(e) => e.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn a_list_is_not_taken_for_an_object_of_fields_in_order() {
+        assert_eq!(
+            errors(json!({"event_handlers": {"events": {"AuthFailure": [
+                {"handler_name": "eh_web_hook_handler", "handler_meta": ["POST", "http://h.example/"]}
+            ]}}})),
+            [
+                "a.json, event \"AuthFailure\", handler #0, field `handler_meta`: found an array; expected an object"
+            ]
+        );
+        assert_eq!(
+            errors(json!({"event_handlers": {"events": {"AuthFailure": [["eh_log_handler"]]}}})),
+            ["a.json, event \"AuthFailure\", handler #0: found an array; expected an object"]
+        );
+    }
+
+    #[test]
+    fn null_is_absence_for_a_field_but_a_mistake_for_a_block() {
+        let doc = json!({"event_handlers": {"events": {"AuthFailure": [
+            {"handler_name": "eh_log_handler", "handler_meta": null}
+        ]}}});
+        let h = EventHandlers::from_definition(&doc, &Location::default()).unwrap();
+        assert_eq!(h.for_event(&EventType::AuthFailure).len(), 1);
+        assert_eq!(
+            errors(json!({"event_handlers": null})),
+            ["a.json, field `event_handlers`: found null; expected an object"]
+        );
+        assert_eq!(
+            errors(json!({"event_handlers": {"events": null}})),
+            ["a.json, field `event_handlers.events`: found null; expected an object"]
+        );
+        assert_eq!(
+            errors(json!({"x-tyk-api-gateway": {"server": {"eventHandlers": null}}})),
+            [
+                "a.json, field `x-tyk-api-gateway.server.eventHandlers`: found null; expected a list of event handlers"
+            ]
+        );
+        // Not an object: no handlers, as before.
+        for doc in [
+            json!([1]),
+            json!({"x-tyk-api-gateway": 5}),
+            json!({"x-tyk-api-gateway": {"server": []}}),
+        ] {
+            assert!(
+                EventHandlers::from_definition(&doc, &Location::default())
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    }
+}
