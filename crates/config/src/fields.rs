@@ -8,8 +8,7 @@ use serde_json::{Map, Value};
 /// Checks each field of `obj` (except those in `skip`) by deserialising `T` from a document that
 /// holds that field alone; `T` must be `#[serde(default)]`, so that an error can only come from
 /// that field. `at` builds the location of a field from its path (`prefix` and the field name).
-/// Each wrong field is added to `errors` as "found <value>; expected <what serde expected, in
-/// words>".
+/// Each wrong field is added to `errors`: the value found, and what serde expected, in words.
 pub fn check_fields<T: DeserializeOwned>(
     obj: &Map<String, Value>,
     prefix: &str,

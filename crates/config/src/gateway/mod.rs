@@ -273,7 +273,7 @@ pub struct LoadedConfig {
     pub config: GatewayConfig,
     /// The global handlers, from `event_handlers`.
     pub global_handlers: EventHandlers,
-    /// The file, or [`EXAMPLE_CONF_NAME`] for the bundled example.
+    /// The file, or the name the gateway reports its bundled example under.
     pub name: String,
     /// The folder relative paths are read from (`None` for the bundled example).
     pub base_dir: Option<PathBuf>,
