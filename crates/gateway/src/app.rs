@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
+use hookshot_config::{ConfigError, ConfigErrors};
 use hookshot_event::{
-    ConfigError, ConfigErrors, Event, EventMeta, EventType, KeyFailureMeta, MAX_KEY_BYTES,
-    MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TokenMeta, truncate_field,
+    Event, EventMeta, EventType, KeyFailureMeta, MAX_KEY_BYTES, MAX_ORIGIN_BYTES, MAX_PATH_BYTES,
+    MAX_REQUEST_HEAD_BYTES, TokenMeta, truncate_field,
 };
 use hookshot_webhook::EventSink;
 use http::header::{self, HeaderName, HeaderValue};

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use hookshot_event::{ConfigErrors, EventHandlers, Location};
+use hookshot_config::{ConfigErrors, EventHandlers, Location};
 
 use crate::api::ApiSet;
 use crate::config::{self, LoadedConfig};
@@ -63,10 +63,10 @@ fn probe(conf: &Path) -> LoadedConfig {
     };
     let name = conf.display().to_string();
     LoadedConfig {
-        config: config::Config {
+        config: config::GatewayConfig {
             app_path: text("app_path"),
             template_path: text("template_path"),
-            ..config::Config::default()
+            ..config::GatewayConfig::default()
         },
         global_handlers: EventHandlers::from_definition(&doc, &Location::file(&name))
             .unwrap_or_default(),

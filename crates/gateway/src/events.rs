@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookshot_event::{ConfigError, ConfigErrors, EventHandlers, HandlerConfig, Location};
+use hookshot_config::{ConfigError, ConfigErrors, EventHandlers, HandlerConfig, Location};
 use hookshot_webhook::{
     CooldownStore, Dispatcher, DispatcherConfig, EventSink, LogHandler, Renderer, Routes,
     Transport, WebhookHandler,
@@ -230,19 +230,14 @@ pub fn routes(
                     LogHandler::new(log.prefix.clone()).with_label(label),
                 )),
                 HandlerConfig::Webhook(config) => webhook_renderer(loaded, config, event, &here)
-                    .and_then(|r| {
-                        WebhookHandler::new(config.clone(), r, store.clone(), transport.clone())
-                            .map(|h| {
-                                Arc::new(h.with_label(label))
-                                    as Arc<dyn hookshot_webhook::EventHandler>
-                            })
-                            .map_err(|e| {
-                                ConfigError::new(
-                                    here.clone(),
-                                    e.to_string(),
-                                    "expected a valid webhook handler",
-                                )
-                            })
+                    .map(|r| {
+                        let h = WebhookHandler::new(
+                            config.clone(),
+                            r,
+                            store.clone(),
+                            transport.clone(),
+                        );
+                        Arc::new(h.with_label(label)) as Arc<dyn hookshot_webhook::EventHandler>
                     }),
             };
             match built {
@@ -276,11 +271,11 @@ pub fn routes(
 /// handler's `header_map` declares a JSON `Content-Type` escapes its values as JSON.
 fn webhook_renderer(
     loaded: &LoadedConfig,
-    config: &hookshot_event::WebhookConfig,
+    config: &hookshot_config::WebhookConfig,
     event: &hookshot_event::EventType,
     at: &Location,
 ) -> Result<Arc<dyn Renderer>, ConfigError> {
-    let template_path = config.template_path.as_deref();
+    let template_path = config.template();
     let bad = |found: String, expected: &str| {
         ConfigError::new(
             at.clone().field("handler_meta.template_path"),
@@ -312,7 +307,7 @@ fn webhook_renderer(
             })?
         }
     };
-    let template = match declared_json(&config.header_map) {
+    let template = match declared_json(config.headers()) {
         Some(content_type) => template.for_json_body().map_err(|e| {
             ConfigError::new(
                 at.clone().field("handler_meta.header_map"),
@@ -338,11 +333,11 @@ fn webhook_renderer(
 
 /// The `Content-Type` a handler's `header_map` sets, when it is JSON (`application/json` or a
 /// `+json` type, parameters aside).
-fn declared_json(header_map: &std::collections::BTreeMap<String, String>) -> Option<&str> {
-    header_map
+fn declared_json(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(http::header::CONTENT_TYPE)
         .iter()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        .map(|(_, value)| value.as_str())
+        .filter_map(|value| value.to_str().ok())
         .find(|value| {
             let media = value
                 .split(';')

@@ -20,7 +20,6 @@ pub mod app;
 pub mod check;
 pub mod config;
 pub mod events;
-mod fields;
 pub mod listen;
 pub mod metrics;
 pub mod path;

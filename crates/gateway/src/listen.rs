@@ -1,5 +1,5 @@
 //! `hookshot listen`: a webhook receiver for trying things out. It prints each request (method,
-//! path, headers, the body pretty-printed when it is JSON) and, given a Standard Webhooks secret,
+//! path, headers, the body pretty-printed when it is JSON) and, given a Standard Webhooks key,
 //! whether its signature verifies; it answers every request `200 {"ok": true}`.
 //!
 //! Bodies larger than [`MAX_BODY`] are refused with 413; signatures are compared in constant time;
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use hookshot_config::SigningKey;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -62,22 +63,18 @@ impl Default for AcceptBackoff {
     }
 }
 
-/// Whether a request's Standard Webhooks signature verifies with `secret` (`whsec_<base64>`).
+/// Whether a request's Standard Webhooks signature verifies with `key`.
 pub fn verify(
-    secret: &str,
+    key: &SigningKey,
     id: &str,
     timestamp: &str,
     body: &[u8],
     signatures: &str,
 ) -> Result<(), String> {
-    let raw = secret.strip_prefix("whsec_").unwrap_or(secret);
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(raw)
-        .map_err(|e| format!("the secret is not whsec_ and base64 ({e})"))?;
     if id.is_empty() || timestamp.is_empty() || signatures.is_empty() {
         return Err("webhook-id, webhook-timestamp or webhook-signature is missing".into());
     }
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|e| e.to_string())?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).map_err(|e| e.to_string())?;
     mac.update(id.as_bytes());
     mac.update(b".");
     mac.update(timestamp.as_bytes());
@@ -97,7 +94,7 @@ pub fn verify(
 }
 
 /// Describes one request as the receiver prints it.
-pub fn describe(parts: &http::request::Parts, body: &[u8], secret: Option<&str>) -> String {
+pub fn describe(parts: &http::request::Parts, body: &[u8], key: Option<&SigningKey>) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -122,7 +119,7 @@ pub fn describe(parts: &http::request::Parts, body: &[u8], secret: Option<&str>)
             }
         }
     }
-    if let Some(secret) = secret {
+    if let Some(key) = key {
         let h = |n: &str| {
             parts
                 .headers
@@ -131,7 +128,7 @@ pub fn describe(parts: &http::request::Parts, body: &[u8], secret: Option<&str>)
                 .unwrap_or("")
         };
         match verify(
-            secret,
+            key,
             h("webhook-id"),
             h("webhook-timestamp"),
             body,
@@ -158,9 +155,10 @@ fn describe_refused(parts: &http::request::Parts) -> String {
     )
 }
 
-/// Serves the receiver on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, secret: Option<String>, out: Output) {
-    let secret = Arc::new(secret);
+/// Serves the receiver on `listener` until the process ends; with a `key`, each request's
+/// signature is checked.
+pub async fn serve(listener: TcpListener, key: Option<SigningKey>, out: Output) {
+    let key = Arc::new(key);
     let mut backoff = AcceptBackoff::new();
     loop {
         let stream = match listener.accept().await {
@@ -175,10 +173,10 @@ pub async fn serve(listener: TcpListener, secret: Option<String>, out: Output) {
                 continue;
             }
         };
-        let secret = secret.clone();
+        let key = key.clone();
         let out = out.clone();
         let service = service_fn(move |req: Request<Incoming>| {
-            let secret = secret.clone();
+            let key = key.clone();
             let out = out.clone();
             async move {
                 let (parts, body) = req.into_parts();
@@ -211,7 +209,7 @@ pub async fn serve(listener: TcpListener, secret: Option<String>, out: Output) {
                     );
                     return Ok::<_, std::convert::Infallible>(response);
                 };
-                let text = describe(&parts, &body, secret.as_deref());
+                let text = describe(&parts, &body, key.as_ref().as_ref());
                 if let Ok(mut w) = out.lock() {
                     let _ = w.write_all(text.as_bytes());
                     let _ = w.flush();
@@ -244,15 +242,19 @@ mod tests {
     const BODY: &[u8] = br#"{"test": 2432232314}"#;
     const SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
+    fn key() -> SigningKey {
+        SigningKey::parse(SECRET).unwrap()
+    }
+
     #[test]
     fn verifies_the_specification_example() {
-        assert_eq!(verify(SECRET, ID, TS, BODY, SIG), Ok(()));
+        assert_eq!(verify(&key(), ID, TS, BODY, SIG), Ok(()));
         assert_eq!(
-            verify(SECRET, ID, TS, BODY, &format!("v1,bad {SIG}")),
+            verify(&key(), ID, TS, BODY, &format!("v1,bad {SIG}")),
             Ok(())
         );
-        assert!(verify(SECRET, ID, TS, b"{}", SIG).is_err());
-        assert!(verify(SECRET, "", TS, BODY, SIG).is_err());
+        assert!(verify(&key(), ID, TS, b"{}", SIG).is_err());
+        assert!(verify(&key(), "", TS, BODY, SIG).is_err());
     }
 
     #[test]
@@ -268,10 +270,10 @@ mod tests {
         );
         assert_eq!(wrong.len(), SIG.len());
         assert_eq!(
-            verify(SECRET, ID, TS, BODY, &wrong),
+            verify(&key(), ID, TS, BODY, &wrong),
             Err("no v1 signature matches".into())
         );
-        assert!(verify(SECRET, ID, TS, BODY, "v1,not-base64!").is_err());
+        assert!(verify(&key(), ID, TS, BODY, "v1,not-base64!").is_err());
     }
 
     #[test]
@@ -354,7 +356,7 @@ mod tests {
             .body(())
             .unwrap()
             .into_parts();
-        let text = describe(&parts, BODY, Some(SECRET));
+        let text = describe(&parts, BODY, Some(&key()));
         assert!(text.starts_with("POST /hook?x=1\n"), "{text}");
         assert!(text.contains("{\n  \"test\": 2432232314\n}"), "{text}");
         assert!(text.contains("signature: verified"), "{text}");

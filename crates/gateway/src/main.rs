@@ -47,7 +47,8 @@ enum Command {
         /// The port to listen on (127.0.0.1).
         #[arg(long, default_value_t = 9000)]
         port: u16,
-        /// A Standard Webhooks secret (`whsec_...`) to verify signatures with.
+        /// A Standard Webhooks secret (`whsec_` and the base64 of 24 to 64 bytes) to verify
+        /// signatures with.
         #[arg(long)]
         secret: Option<String>,
     },
@@ -81,7 +82,7 @@ fn init_logs(format: LogFormat) {
     }
 }
 
-fn print_errors(name: &str, errors: &hookshot_event::ConfigErrors) {
+fn print_errors(name: &str, errors: &hookshot_config::ConfigErrors) {
     eprintln!("{name}: {} error(s):", errors.len());
     for e in errors.iter() {
         eprintln!("  {e}");
@@ -210,6 +211,17 @@ fn run(loaded: LoadedConfig) -> ExitCode {
 }
 
 fn listen(port: u16, secret: Option<String>) -> ExitCode {
+    let key = match secret.as_deref().map(hookshot_config::SigningKey::parse) {
+        None => None,
+        Some(Ok(key)) => Some(key),
+        Some(Err(e)) => {
+            eprintln!(
+                "hookshot listen: --secret: {e}; expected a Standard Webhooks secret: \"whsec_\" \
+                 followed by the base64 of 24 to 64 random bytes"
+            );
+            return ExitCode::from(2);
+        }
+    };
     runtime().block_on(async {
         let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
             Ok(l) => l,
@@ -226,7 +238,7 @@ fn listen(port: u16, secret: Option<String>) -> ExitCode {
         let out: hookshot_gateway::listen::Output =
             std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
         tokio::select! {
-            () = hookshot_gateway::listen::serve(listener, secret, out) => {}
+            () = hookshot_gateway::listen::serve(listener, key, out) => {}
             _ = tokio::signal::ctrl_c() => {}
         }
         ExitCode::SUCCESS

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hookshot_event::ConfigErrors;
+use hookshot_config::ConfigErrors;
 use hookshot_webhook::CooldownStore;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use crate::api::{self, ApiSet};
 use crate::app::{Endpoints, Gateway, GatewayParts};
 use crate::config::{
-    Config, DEFAULT_READ_TIMEOUT_SECS, EXAMPLE_API, EXAMPLE_API_NAME, LoadedConfig,
+    DEFAULT_READ_TIMEOUT_SECS, EXAMPLE_API, EXAMPLE_API_NAME, GatewayConfig, LoadedConfig,
     MIN_HEADER_BYTES, StorageType,
 };
 use crate::events::WebhookEngine;
@@ -67,7 +67,7 @@ pub struct ListenerLimits {
 
 impl ListenerLimits {
     /// The limits `config` sets.
-    pub fn from_config(config: &Config) -> ListenerLimits {
+    pub fn from_config(config: &GatewayConfig) -> ListenerLimits {
         let h = &config.hookshot;
         let read = match config.http_server_options.read_timeout {
             0 => DEFAULT_READ_TIMEOUT_SECS,
@@ -103,7 +103,7 @@ impl ListenerLimits {
 
 impl Default for ListenerLimits {
     fn default() -> Self {
-        ListenerLimits::from_config(&Config::default())
+        ListenerLimits::from_config(&GatewayConfig::default())
     }
 }
 
@@ -588,7 +588,7 @@ mod tests {
 
     #[test]
     fn limits_come_from_the_configuration() {
-        let mut config = Config::default();
+        let mut config = GatewayConfig::default();
         let defaults = ListenerLimits::from_config(&config);
         assert_eq!(defaults.header_read_timeout, Duration::from_secs(30));
         assert_eq!(defaults.idle_timeout, Duration::from_secs(60));

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hookshot_event::{ConfigError, Location};
+use hookshot_config::{ConfigError, Location};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -69,35 +69,35 @@ impl Session {
         let Some(obj) = doc.as_object() else {
             return Err(format!(
                 "the body is {}, expected a JSON object (a session)",
-                hookshot_event::describe(&doc)
+                hookshot_config::describe(&doc)
             ));
         };
-        let mut errors = hookshot_event::ConfigErrors::default();
-        let at = |f: &str| hookshot_event::Location::default().field(f);
-        crate::fields::check_fields::<Session>(obj, "", &["access_rights"], &at, &mut errors);
+        let mut errors = hookshot_config::ConfigErrors::default();
+        let at = |f: &str| hookshot_config::Location::default().field(f);
+        hookshot_config::check_fields::<Session>(obj, "", &["access_rights"], &at, &mut errors);
         match obj.get("access_rights") {
             None | Some(Value::Null) => {}
             Some(Value::Object(rights)) => {
                 for (api, right) in rights {
                     match right.as_object() {
-                        Some(inner) => crate::fields::check_fields::<AccessDefinition>(
+                        Some(inner) => hookshot_config::check_fields::<AccessDefinition>(
                             inner,
                             &format!("access_rights.{api}."),
                             &[],
                             &at,
                             &mut errors,
                         ),
-                        None => errors.push(hookshot_event::ConfigError::new(
+                        None => errors.push(hookshot_config::ConfigError::new(
                             at(&format!("access_rights.{api}")),
-                            format!("found {}", hookshot_event::describe(right)),
+                            format!("found {}", hookshot_config::describe(right)),
                             "expected an object {\"api_id\", \"api_name\", \"versions\"}",
                         )),
                     }
                 }
             }
-            Some(other) => errors.push(hookshot_event::ConfigError::new(
+            Some(other) => errors.push(hookshot_config::ConfigError::new(
                 at("access_rights"),
-                format!("found {}", hookshot_event::describe(other)),
+                format!("found {}", hookshot_config::describe(other)),
                 "expected an object of API ids",
             )),
         }

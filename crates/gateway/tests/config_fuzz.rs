@@ -4,7 +4,7 @@
 //! JSON, and JSON shaped like its own documents (Tyk's field names at the right depth, with values
 //! of every kind) so that the cases get past the JSON parser and the top-level checks.
 
-use hookshot_event::{EventHandlers, Location};
+use hookshot_config::{EventHandlers, Location};
 use hookshot_gateway::{api, config};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};

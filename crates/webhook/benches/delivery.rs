@@ -21,11 +21,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use hookshot_config::WebhookConfig;
 use hookshot_cooldown::{CooldownStore, MemoryStore, RedisConfig, RedisStore};
-use hookshot_event::{
-    ApiRef, Event, EventMeta, EventType, KeyFailureMeta, Method, RetryPolicy, TargetUrl,
-    WebhookConfig,
-};
+use hookshot_event::{ApiRef, Event, EventMeta, EventType, KeyFailureMeta, TargetUrl};
 use hookshot_template::{Renderer, Template};
 use hookshot_testkit::bench::{self, Table};
 use hookshot_testkit::receiver::Receiver;
@@ -60,18 +58,15 @@ fn event(i: usize, run: u64) -> Event {
 }
 
 fn handler_config(url: &str) -> WebhookConfig {
-    WebhookConfig {
-        id: Some("bench".into()),
-        name: None,
-        method: Method::Post,
-        target_path: TargetUrl::parse(url).expect("the receiver's URL"),
-        template_path: None,
-        header_map: [("X-Tyk-Test-Header".to_owned(), "Tyk v1.BANANA".to_owned())].into(),
-        event_timeout: 60,
-        request_timeout: None,
-        retry: RetryPolicy::default(),
-        signing_secret: None,
-    }
+    WebhookConfig::builder(
+        http::Method::POST,
+        TargetUrl::parse(url).expect("the receiver's URL"),
+    )
+    .id("bench")
+    .header("X-Tyk-Test-Header", "Tyk v1.BANANA")
+    .cooldown(Duration::from_secs(60))
+    .build()
+    .expect("a handler configuration")
 }
 
 /// Fires `EVENTS_PER_ROUND` distinct events (built beforehand, as the raw client's bodies are
@@ -253,15 +248,12 @@ async fn run() {
     let mut run_id = 1u64;
     let started = Instant::now();
     for setup in setups {
-        let handler = Arc::new(
-            WebhookHandler::new(
-                handler_config(&url),
-                template.clone() as Arc<dyn Renderer>,
-                setup.store.clone(),
-                transport.clone(),
-            )
-            .expect("a handler"),
-        );
+        let handler = Arc::new(WebhookHandler::new(
+            handler_config(&url),
+            template.clone() as Arc<dyn Renderer>,
+            setup.store.clone(),
+            transport.clone(),
+        ));
         let mut routes = Routes::new();
         routes.add_api("orders", EventType::AuthFailure, handler);
         let handler = routes.registrations()[0].metrics.clone();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use hookshot_event::RetryPolicy;
+use hookshot_config::RetryPolicy;
 
 /// How long to wait before the attempt after `attempts` attempts.
 ///
@@ -13,15 +13,17 @@ pub(crate) fn delay(
     attempts: u32,
     retry_after: Option<Duration>,
 ) -> Duration {
-    let cap = Duration::from_millis(policy.max_backoff_ms);
+    let cap = policy.max_backoff;
     if let Some(after) = retry_after {
         return after.min(cap);
     }
     let exp = policy
-        .initial_backoff_ms
-        .saturating_mul(1u64 << attempts.saturating_sub(1).min(32));
-    let ceiling = exp.min(policy.max_backoff_ms);
-    Duration::from_millis(rand::random_range(0..=ceiling))
+        .initial_backoff
+        .saturating_mul(1u32 << attempts.saturating_sub(1).min(31));
+    let ceiling = exp.min(cap);
+    // Whole nanoseconds: a ceiling is at most an hour, well within u64.
+    let ceiling_ns = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(rand::random_range(0..=ceiling_ns))
 }
 
 #[cfg(test)]
@@ -31,8 +33,8 @@ mod tests {
     fn policy() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 10,
-            initial_backoff_ms: 100,
-            max_backoff_ms: 1000,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(1000),
         }
     }
 

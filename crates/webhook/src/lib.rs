@@ -2,7 +2,7 @@
 //!
 //! - [`WebhookHandler`] composes a [`Renderer`], a [`CooldownStore`] and a [`Transport`] through
 //!   their traits, so a Rust user can bring their own store or transport. For one event it renders
-//!   the body, builds the request (method, URL, `User-Agent`, `Content-Type`, `header_map`), computes
+//!   the body, builds the request (method, URL, `User-Agent`, `Content-Type`, `headers`), computes
 //!   Tyk's checksum, claims it for the cool-down, signs it (Standard Webhooks, opt-in) and sends it,
 //!   retrying with backoff and jitter when configured.
 //! - [`LogHandler`] is Tyk's `eh_log_handler`.
@@ -15,7 +15,6 @@
 
 mod backoff;
 mod dispatcher;
-mod error;
 mod handler;
 mod log;
 mod log_gate;
@@ -27,7 +26,6 @@ mod webhook;
 pub use dispatcher::{
     Dispatcher, DispatcherConfig, DispatcherMetrics, HandlerReport, RETRY_ALLOWANCE, ShutdownReport,
 };
-pub use error::{Error, Result};
 pub use handler::Instrumented;
 pub use log::LogHandler;
 pub use log_gate::LogGate;
@@ -35,6 +33,7 @@ pub use metrics::{HandlerMetrics, LATENCY_BUCKETS_MS, MetricsSnapshot};
 pub use routes::{Registration, Routes};
 pub use webhook::{USER_AGENT_VALUE, WebhookHandler};
 
+pub use hookshot_config::{RetryPolicy, SigningKey, WebhookConfig};
 /// The seams and what implementing them needs, so that a program bringing its own store,
 /// renderer or transport depends on this crate alone.
 pub use hookshot_core::{
@@ -42,7 +41,6 @@ pub use hookshot_core::{
     EventType, FailReason, Outcome, Pending, RenderError, Renderer, Step, TargetUrl, Transport,
     TransportError, WebhookRequest, async_trait,
 };
-pub use hookshot_event::{Method, RetryPolicy, WebhookConfig};
 /// The `http` crate the request types speak in (`http::Method`, `http::StatusCode`, ...).
 pub use http;
 

@@ -4,13 +4,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
+use hookshot_config::SigningKey;
 use http::header::{HeaderName, HeaderValue};
 use sha2::Sha256;
 
-/// Signs requests with one secret.
+/// Signs requests with one key.
 #[derive(Clone)]
 pub(crate) struct Signer {
-    key: Vec<u8>,
+    key: SigningKey,
 }
 
 impl std::fmt::Debug for Signer {
@@ -20,20 +21,15 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// A signer for a `whsec_<base64>` secret.
-    pub(crate) fn new(secret: &str) -> Result<Signer, String> {
-        let b64 = secret
-            .strip_prefix("whsec_")
-            .ok_or_else(|| "the secret does not start with whsec_".to_owned())?;
-        let key = STANDARD
-            .decode(b64)
-            .map_err(|e| format!("the secret is not base64 after whsec_ ({e})"))?;
-        Ok(Signer { key })
+    /// A signer with `key`, parsed from its `whsec_<base64>` secret by `hookshot-config`.
+    pub(crate) fn new(key: SigningKey) -> Signer {
+        Signer { key }
     }
 
     /// The `v1,<base64>` signature of `id.timestamp.body`.
     pub(crate) fn signature(&self, id: &str, timestamp: u64, body: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.key.as_bytes()).expect("HMAC takes any key length");
         mac.update(id.as_bytes());
         mac.update(b".");
         mac.update(timestamp.to_string().as_bytes());
@@ -42,7 +38,6 @@ impl Signer {
         format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
     }
 
-    /// Sets the three Standard Webhooks headers.
     /// The three Standard Webhooks headers for one attempt.
     pub(crate) fn headers(
         &self,

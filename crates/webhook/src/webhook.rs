@@ -5,16 +5,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use hookshot_config::WebhookConfig;
 use hookshot_core::{
     Claim, CooldownStore, Event, EventHandler, FailReason, Outcome, Pending, Renderer, Step,
     Transport, WebhookRequest,
 };
-use hookshot_event::WebhookConfig;
-use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 
 use crate::log_gate::LogGate;
 use crate::signing::Signer;
-use crate::{Error, Result};
 
 /// The `User-Agent` Hookshot sends unless `header_map` sets one.
 pub const USER_AGENT_VALUE: &str = concat!("Hookshot/", env!("CARGO_PKG_VERSION"));
@@ -26,7 +25,6 @@ pub struct WebhookHandler {
     renderer: Arc<dyn Renderer>,
     store: Arc<dyn CooldownStore>,
     transport: Arc<dyn Transport>,
-    method: http::Method,
     base_headers: HeaderMap,
     signer: Option<Signer>,
     failures: LogGate,
@@ -66,52 +64,37 @@ impl PreparedRequest {
 }
 
 impl WebhookHandler {
-    /// Assembles a handler. Requests get the renderer's `Content-Type` (`application/json` for
-    /// the default template and templates whose path ends in `.json`; none for other templates)
-    /// unless `header_map` sets one.
+    /// Assembles a handler from a checked configuration; it cannot fail, as `hookshot-config`
+    /// has checked the headers and parsed the signing key. Requests get the renderer's
+    /// `Content-Type` (`application/json` for the default template and templates whose path
+    /// ends in `.json`; none for other templates) unless the configured headers set one.
     pub fn new(
         config: WebhookConfig,
         renderer: Arc<dyn Renderer>,
         store: Arc<dyn CooldownStore>,
         transport: Arc<dyn Transport>,
-    ) -> Result<WebhookHandler> {
+    ) -> WebhookHandler {
         let label = config.label();
-        let method = http::Method::from_bytes(config.method.as_str().as_bytes())
-            .expect("configured methods are valid HTTP methods");
         let mut base_headers = HeaderMap::new();
         base_headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         if let Some(content_type) = renderer.content_type() {
             base_headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
-        for (name, value) in &config.header_map {
-            let bad = |why: String| Error::Header {
-                handler: label.clone(),
-                name: name.clone(),
-                why,
-            };
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(e.to_string()))?;
-            let value = HeaderValue::from_str(value).map_err(|e| bad(e.to_string()))?;
-            // header_map overrides the defaults, as in Tyk.
-            base_headers.insert(name, value);
+        // The configured headers override the defaults, as Tyk's `header_map` does.
+        for (name, value) in config.headers() {
+            base_headers.insert(name.clone(), value.clone());
         }
-        let signer = match &config.signing_secret {
-            Some(secret) => Some(Signer::new(secret).map_err(|why| Error::Secret {
-                handler: label.clone(),
-                why,
-            })?),
-            None => None,
-        };
-        Ok(WebhookHandler {
+        let signer = config.signing_key().cloned().map(Signer::new);
+        WebhookHandler {
             config,
             label,
             renderer,
             store,
             transport,
-            method,
             base_headers,
             signer,
             failures: LogGate::new(Duration::from_secs(10)),
-        })
+        }
     }
 
     /// The same handler under another label (in logs and metrics), for example to tell apart two
@@ -136,7 +119,7 @@ impl WebhookHandler {
             if let Some(suppressed) = self.failures.allow() {
                 tracing::warn!(
                     handler = %self.label,
-                    url = %self.config.target_path.redacted(),
+                    url = %self.config.url().redacted(),
                     %reason,
                     attempts,
                     suppressed_since_last = suppressed,
@@ -163,7 +146,7 @@ impl WebhookHandler {
             )
         });
         // The prepared request is kept only while another attempt may follow; the last one takes it.
-        let (mut request, kept) = if attempts < self.config.retry.max_attempts {
+        let (mut request, kept) = if attempts < self.config.retry().max_attempts {
             (prepared.request.clone(), Some(prepared))
         } else {
             let request =
@@ -179,7 +162,7 @@ impl WebhookHandler {
                 attempts,
             }),
             Err(e) => {
-                let policy = &self.config.retry;
+                let policy = self.config.retry();
                 if e.is_retryable()
                     && let Some(prepared) = kept
                 {
@@ -210,7 +193,7 @@ impl WebhookHandler {
     }
 
     /// Renders the body for `event`, or says why not.
-    fn render(&self, event: &Event) -> std::result::Result<Bytes, Outcome> {
+    fn render(&self, event: &Event) -> Result<Bytes, Outcome> {
         match self.renderer.render(event) {
             Ok(body) => Ok(Bytes::from(body)),
             Err(e) => Err(Outcome::Failed {
@@ -223,15 +206,15 @@ impl WebhookHandler {
 
     /// Claims the request's checksum for the cool-down: `None` to go on, the outcome otherwise.
     async fn claim(&self, body: &[u8]) -> Option<Outcome> {
-        if self.config.event_timeout == 0 {
+        let window = self.config.cooldown();
+        if window.is_zero() {
             return None;
         }
         let checksum = hookshot_cooldown::request_checksum(
-            self.config.method.as_str(),
-            &self.config.target_path,
+            self.config.method().as_str(),
+            self.config.url(),
             body,
         );
-        let window = Duration::from_secs(self.config.event_timeout);
         match self.store.claim(&checksum, window).await {
             Claim::Won | Claim::Unavailable { send: true } => None,
             Claim::Held => Some(Outcome::Suppressed),
@@ -247,16 +230,16 @@ impl WebhookHandler {
     /// the method carries one.
     fn request(&self, body: Bytes) -> PreparedRequest {
         let request = WebhookRequest {
-            method: self.method.clone(),
-            url: self.config.target_path.uri().clone(),
+            method: self.config.method().clone(),
+            url: self.config.url().uri().clone(),
             headers: self.base_headers.clone(),
             // GET and DELETE carry no body; the checksum still covers the rendered one.
-            body: if self.config.method.sends_body() {
+            body: if self.config.sends_body() {
                 body.clone()
             } else {
                 Bytes::new()
             },
-            timeout: self.config.request_timeout.map(Duration::from_secs),
+            timeout: self.config.request_timeout(),
         };
         PreparedRequest {
             request,
@@ -304,31 +287,31 @@ impl EventHandler for WebhookHandler {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
+    use hookshot_config::{RetryPolicy, SigningKey};
     use hookshot_core::{
         Delivered, EventType, MockCooldownStore, MockRenderer, MockTransport, RenderError,
         TargetUrl, TransportError,
     };
-    use hookshot_event::{Method, RetryPolicy};
+    use http::Method;
 
     use super::*;
     use crate::Instrumented;
 
-    fn config(method: Method, event_timeout: u64) -> WebhookConfig {
-        WebhookConfig {
-            id: Some("ops".into()),
-            name: None,
+    fn builder(method: Method, event_timeout: u64) -> hookshot_config::WebhookConfigBuilder {
+        WebhookConfig::builder(
             method,
-            target_path: TargetUrl::parse("http://hooks.example.com:8080/in?x=1").unwrap(),
-            template_path: None,
-            header_map: BTreeMap::from([("X-Team".to_owned(), "ops".to_owned())]),
-            event_timeout,
-            request_timeout: Some(7),
-            retry: RetryPolicy::default(),
-            signing_secret: None,
-        }
+            TargetUrl::parse("http://hooks.example.com:8080/in?x=1").unwrap(),
+        )
+        .id("ops")
+        .header("X-Team", "ops")
+        .cooldown(Duration::from_secs(event_timeout))
+        .request_timeout(Duration::from_secs(7))
+    }
+
+    fn config(method: Method, event_timeout: u64) -> WebhookConfig {
+        builder(method, event_timeout).build().unwrap()
     }
 
     fn renderer(body: &'static str) -> Arc<dyn Renderer> {
@@ -379,8 +362,8 @@ mod tests {
         renderer: Arc<dyn Renderer>,
         store: Arc<dyn CooldownStore>,
         transport: Arc<dyn Transport>,
-    ) -> Result<Instrumented<WebhookHandler>> {
-        WebhookHandler::new(config, renderer, store, transport).map(Instrumented::new)
+    ) -> Instrumented<WebhookHandler> {
+        Instrumented::new(WebhookHandler::new(config, renderer, store, transport))
     }
 
     fn event() -> Event {
@@ -391,12 +374,11 @@ mod tests {
     async fn builds_the_request_as_configured() {
         let (t, seen) = transport(vec![ok()]);
         let h = handler(
-            config(Method::Post, 0),
+            config(Method::POST, 0),
             renderer("{\"a\":1}"),
             store_never_called(),
             t,
-        )
-        .unwrap();
+        );
         let outcome = h.handle(&event()).await;
         assert_eq!(
             outcome,
@@ -422,20 +404,23 @@ mod tests {
 
     #[tokio::test]
     async fn header_map_overrides_defaults_and_non_json_gets_no_content_type() {
-        let mut c = config(Method::Put, 0);
-        c.header_map.insert("User-Agent".into(), "Custom/1".into());
+        let c = builder(Method::PUT, 0)
+            .header("User-Agent", "Custom/1")
+            .build()
+            .unwrap();
         let (t, seen) = transport(vec![ok()]);
-        let h = handler(c, typed_renderer("plain", None), store_never_called(), t).unwrap();
+        let h = handler(c, typed_renderer("plain", None), store_never_called(), t);
         h.handle(&event()).await;
         let req = seen.lock().unwrap().pop().unwrap();
         assert_eq!(req.headers["user-agent"], "Custom/1");
         assert!(req.headers.get("content-type").is_none());
 
-        let mut c = config(Method::Post, 0);
-        c.header_map
-            .insert("Content-Type".into(), "application/xml".into());
+        let c = builder(Method::POST, 0)
+            .header("Content-Type", "application/xml")
+            .build()
+            .unwrap();
         let (t, seen) = transport(vec![ok()]);
-        let h = handler(c, renderer("<a/>"), store_never_called(), t).unwrap();
+        let h = handler(c, renderer("<a/>"), store_never_called(), t);
         h.handle(&event()).await;
         let req = seen.lock().unwrap().pop().unwrap();
         assert_eq!(req.headers.get_all("content-type").iter().count(), 1);
@@ -444,10 +429,10 @@ mod tests {
 
     #[tokio::test]
     async fn get_and_delete_send_no_body_but_the_checksum_covers_it() {
-        for method in [Method::Get, Method::Delete] {
+        for method in [Method::GET, Method::DELETE] {
             let expected = hookshot_cooldown::request_checksum(
                 method.as_str(),
-                &config(method, 30).target_path,
+                config(method.clone(), 30).url(),
                 b"{\"rendered\":true}",
             );
             let mut store = MockCooldownStore::new();
@@ -458,12 +443,11 @@ mod tests {
                 .returning(|_, _| Claim::Won);
             let (t, seen) = transport(vec![ok()]);
             let h = handler(
-                config(method, 30),
+                config(method.clone(), 30),
                 renderer("{\"rendered\":true}"),
                 Arc::new(store),
                 t,
-            )
-            .unwrap();
+            );
             assert!(h.handle(&event()).await.is_delivered());
             assert!(seen.lock().unwrap()[0].body.is_empty(), "{method}");
         }
@@ -476,12 +460,11 @@ mod tests {
         let mut t = MockTransport::new();
         t.expect_send().never();
         let h = handler(
-            config(Method::Post, 10),
+            config(Method::POST, 10),
             renderer("x"),
             Arc::new(store),
             Arc::new(t),
-        )
-        .unwrap();
+        );
         assert_eq!(h.handle(&event()).await, Outcome::Suppressed);
     }
 
@@ -494,12 +477,11 @@ mod tests {
         let mut t = MockTransport::new();
         t.expect_send().never();
         let h = handler(
-            config(Method::Post, 10),
+            config(Method::POST, 10),
             renderer("x"),
             Arc::new(store),
             Arc::new(t),
-        )
-        .unwrap();
+        );
         assert!(matches!(
             h.handle(&event()).await,
             Outcome::Failed {
@@ -514,7 +496,7 @@ mod tests {
             .expect_claim()
             .returning(|_, _| Claim::Unavailable { send: true });
         let (t, _) = transport(vec![ok()]);
-        let h = handler(config(Method::Post, 10), renderer("x"), Arc::new(store), t).unwrap();
+        let h = handler(config(Method::POST, 10), renderer("x"), Arc::new(store), t);
         assert!(h.handle(&event()).await.is_delivered());
     }
 
@@ -528,12 +510,11 @@ mod tests {
         let mut t = MockTransport::new();
         t.expect_send().never();
         let h = handler(
-            config(Method::Post, 10),
+            config(Method::POST, 10),
             Arc::new(r),
             store_never_called(),
             Arc::new(t),
-        )
-        .unwrap();
+        );
         assert!(matches!(
             h.handle(&event()).await,
             Outcome::Failed {
@@ -545,13 +526,15 @@ mod tests {
 
     #[tokio::test]
     async fn retries_reuse_body_and_id_and_stop_at_max_attempts() {
-        let mut c = config(Method::Post, 0);
-        c.retry = RetryPolicy {
-            max_attempts: 3,
-            initial_backoff_ms: 1,
-            max_backoff_ms: 2,
-        };
-        c.signing_secret = Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into());
+        let c = builder(Method::POST, 0)
+            .retry(RetryPolicy {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(2),
+            })
+            .signing_key(SigningKey::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap())
+            .build()
+            .unwrap();
         let unavailable = || {
             Err(TransportError::Status {
                 status: http::StatusCode::SERVICE_UNAVAILABLE,
@@ -559,7 +542,7 @@ mod tests {
             })
         };
         let (t, seen) = transport(vec![unavailable(), unavailable(), unavailable()]);
-        let h = handler(c, renderer("same"), store_never_called(), t).unwrap();
+        let h = handler(c, renderer("same"), store_never_called(), t);
         let Step::Send(pending) = h.handler().start(&event()).await else {
             panic!("expected a prepared request")
         };
@@ -596,13 +579,18 @@ mod tests {
 
     #[tokio::test]
     async fn a_client_error_is_not_retried() {
-        let mut c = config(Method::Post, 0);
-        c.retry.max_attempts = 5;
+        let c = builder(Method::POST, 0)
+            .retry(RetryPolicy {
+                max_attempts: 5,
+                ..RetryPolicy::default()
+            })
+            .build()
+            .unwrap();
         let (t, seen) = transport(vec![Err(TransportError::Status {
             status: http::StatusCode::BAD_REQUEST,
             retry_after: None,
         })]);
-        let h = handler(c, renderer("x"), store_never_called(), t).unwrap();
+        let h = handler(c, renderer("x"), store_never_called(), t);
         assert!(matches!(
             h.handle(&event()).await,
             Outcome::Failed {

@@ -1,14 +1,12 @@
 //! The webhook engine against real parts: a loopback receiver (plain and TLS), the real HTTP
 //! transport, the in-memory store and the Redis the test command started.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hookshot_config::{RetryPolicy, SigningKey, WebhookConfig, WebhookConfigBuilder};
 use hookshot_cooldown::{MemoryStore, RedisConfig, RedisStore};
-use hookshot_event::{
-    Event, EventMeta, EventType, KeyFailureMeta, Method, RetryPolicy, TargetUrl, WebhookConfig,
-};
+use hookshot_event::{Event, EventMeta, EventType, KeyFailureMeta, TargetUrl};
 use hookshot_template::Template;
 use hookshot_testkit::receiver::{Receiver, Reply, TestCa};
 use hookshot_transport::{HttpTransport, HttpTransportConfig};
@@ -16,6 +14,7 @@ use hookshot_webhook::{
     CooldownStore, Dispatcher, DispatcherConfig, EventSink, FailReason, Instrumented, Outcome,
     RenderError, Renderer, Routes, Transport, USER_AGENT_VALUE, WebhookHandler,
 };
+use http::Method;
 
 /// Renders the event's type, path and key as JSON: enough to tell events apart.
 struct JsonRenderer;
@@ -31,19 +30,12 @@ impl Renderer for JsonRenderer {
     }
 }
 
+fn builder(url: &str, method: Method) -> WebhookConfigBuilder {
+    WebhookConfig::builder(method, TargetUrl::parse(url).unwrap()).id("test")
+}
+
 fn config(url: &str, method: Method) -> WebhookConfig {
-    WebhookConfig {
-        id: Some("test".into()),
-        name: None,
-        method,
-        target_path: TargetUrl::parse(url).unwrap(),
-        template_path: None,
-        header_map: BTreeMap::new(),
-        event_timeout: 0,
-        request_timeout: None,
-        retry: RetryPolicy::default(),
-        signing_secret: None,
-    }
+    builder(url, method).build().unwrap()
 }
 
 fn transport() -> Arc<dyn Transport> {
@@ -55,7 +47,7 @@ fn memory() -> Arc<dyn CooldownStore> {
 }
 
 fn webhook(config: WebhookConfig, store: Arc<dyn CooldownStore>) -> WebhookHandler {
-    WebhookHandler::new(config, Arc::new(JsonRenderer), store, transport()).unwrap()
+    WebhookHandler::new(config, Arc::new(JsonRenderer), store, transport())
 }
 
 /// A handler used without a dispatcher, with counters of its own.
@@ -80,9 +72,10 @@ const WAIT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn sends_header_map_and_defaults() {
     let rx = Receiver::start().await;
-    let mut c = config(&rx.url("/hooks?team=ops"), Method::Post);
-    c.header_map
-        .insert("X-Tyk-Test-Header".into(), "Tyk v1.BANANA".into());
+    let c = builder(&rx.url("/hooks?team=ops"), Method::POST)
+        .header("X-Tyk-Test-Header", "Tyk v1.BANANA")
+        .build()
+        .unwrap();
     let outcome = handler(c, memory()).handle(&auth_failure("k1")).await;
     assert_eq!(
         outcome,
@@ -105,8 +98,8 @@ async fn sends_header_map_and_defaults() {
 #[tokio::test]
 async fn get_and_delete_arrive_without_a_body() {
     let rx = Receiver::start().await;
-    for method in [Method::Get, Method::Delete] {
-        let outcome = handler(config(&rx.url("/bodyless"), method), memory())
+    for method in [Method::GET, Method::DELETE] {
+        let outcome = handler(config(&rx.url("/bodyless"), method.clone()), memory())
             .handle(&auth_failure("k"))
             .await;
         assert!(outcome.is_delivered(), "{method}: {outcome:?}");
@@ -122,8 +115,10 @@ async fn get_and_delete_arrive_without_a_body() {
 
 async fn cooldown_suppresses_identical_events_only(store: Arc<dyn CooldownStore>) {
     let rx = Receiver::start().await;
-    let mut c = config(&rx.url("/cool"), Method::Post);
-    c.event_timeout = 60;
+    let c = builder(&rx.url("/cool"), Method::POST)
+        .cooldown(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let h = handler(c, store);
     assert!(h.handle(&auth_failure("same")).await.is_delivered());
     assert_eq!(h.handle(&auth_failure("same")).await, Outcome::Suppressed);
@@ -152,13 +147,15 @@ async fn retries_a_failing_receiver_with_the_same_body_and_id() {
     let rx = Receiver::start().await;
     rx.push_reply(Reply::status(503));
     rx.push_reply(Reply::status(429).header("Retry-After", "0"));
-    let mut c = config(&rx.url("/flaky"), Method::Post);
-    c.retry = RetryPolicy {
-        max_attempts: 3,
-        initial_backoff_ms: 10,
-        max_backoff_ms: 50,
-    };
-    c.signing_secret = Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into());
+    let c = builder(&rx.url("/flaky"), Method::POST)
+        .retry(RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+        })
+        .signing_key(SigningKey::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap())
+        .build()
+        .unwrap();
     let outcome = handler(c, memory()).handle(&auth_failure("k")).await;
     assert_eq!(
         outcome,
@@ -181,8 +178,10 @@ async fn retries_a_failing_receiver_with_the_same_body_and_id() {
 async fn a_receiver_that_never_answers_times_out() {
     let rx = Receiver::start().await;
     rx.set_default_reply(Reply::never());
-    let mut c = config(&rx.url("/silent"), Method::Post);
-    c.request_timeout = Some(1);
+    let c = builder(&rx.url("/silent"), Method::POST)
+        .request_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
     let outcome = tokio::time::timeout(WAIT, handler(c, memory()).handle(&auth_failure("k")))
         .await
         .expect("the handler gave up within its request timeout");
@@ -206,7 +205,7 @@ async fn an_address_where_nothing_listens_is_a_connect_error() {
         .local_addr()
         .unwrap()
         .port();
-    let c = config(&format!("http://127.0.0.1:{port}/nobody"), Method::Post);
+    let c = config(&format!("http://127.0.0.1:{port}/nobody"), Method::POST);
     let outcome = handler(c, memory()).handle(&auth_failure("k")).await;
     assert!(
         matches!(&outcome, Outcome::Failed { reason: FailReason::Connect, detail, .. } if detail.contains("refused")),
@@ -224,15 +223,12 @@ async fn delivers_over_https_to_a_receiver_with_a_private_ca() {
         ..HttpTransportConfig::default()
     })
     .unwrap();
-    let h = Instrumented::new(
-        WebhookHandler::new(
-            config(&rx.url("/tls"), Method::Post),
-            Arc::new(JsonRenderer),
-            memory(),
-            Arc::new(transport),
-        )
-        .unwrap(),
-    );
+    let h = Instrumented::new(WebhookHandler::new(
+        config(&rx.url("/tls"), Method::POST),
+        Arc::new(JsonRenderer),
+        memory(),
+        Arc::new(transport),
+    ));
     assert!(rx.url("/tls").starts_with("https://"));
     assert_eq!(
         h.handle(&auth_failure("k")).await,
@@ -242,7 +238,7 @@ async fn delivers_over_https_to_a_receiver_with_a_private_ca() {
         }
     );
     // Without the CA, the receiver's certificate is refused.
-    let h = handler(config(&rx.url("/tls"), Method::Post), memory());
+    let h = handler(config(&rx.url("/tls"), Method::POST), memory());
     assert!(matches!(
         h.handle(&auth_failure("k")).await,
         Outcome::Failed {
@@ -256,8 +252,10 @@ async fn delivers_over_https_to_a_receiver_with_a_private_ca() {
 async fn signatures_verify_with_an_independent_implementation() {
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let rx = Receiver::start().await;
-    let mut c = config(&rx.url("/signed"), Method::Post);
-    c.signing_secret = Some(secret.into());
+    let c = builder(&rx.url("/signed"), Method::POST)
+        .signing_key(SigningKey::parse(secret).unwrap())
+        .build()
+        .unwrap();
     assert!(
         handler(c, memory())
             .handle(&auth_failure("k"))
@@ -289,8 +287,10 @@ fn accounted(m: &hookshot_webhook::DispatcherMetrics) -> u64 {
 async fn fire_never_waits_and_counts_the_overflow() {
     let rx = Receiver::start().await;
     rx.set_default_reply(Reply::never());
-    let mut c = config(&rx.url("/stuck"), Method::Post);
-    c.request_timeout = Some(60);
+    let c = builder(&rx.url("/stuck"), Method::POST)
+        .request_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let mut routes = Routes::new();
     routes.add_api(
         "orders",
@@ -376,12 +376,14 @@ async fn a_receiver_down_with_20_attempts_keeps_retries_and_bytes_within_their_b
         .local_addr()
         .unwrap()
         .port();
-    let mut c = config(&format!("http://127.0.0.1:{port}/down"), Method::Post);
-    c.retry = RetryPolicy {
-        max_attempts: 20,
-        initial_backoff_ms: 500,
-        max_backoff_ms: 30_000,
-    };
+    let c = builder(&format!("http://127.0.0.1:{port}/down"), Method::POST)
+        .retry(RetryPolicy {
+            max_attempts: 20,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_millis(30_000),
+        })
+        .build()
+        .unwrap();
     let mut routes = Routes::new();
     routes.add_api(
         "orders",
@@ -454,8 +456,10 @@ async fn a_receiver_down_with_20_attempts_keeps_retries_and_bytes_within_their_b
 async fn events_larger_than_the_byte_budget_allows_are_dropped_and_counted() {
     let rx = Receiver::start().await;
     rx.set_default_reply(Reply::never());
-    let mut c = config(&rx.url("/stuck"), Method::Post);
-    c.request_timeout = Some(60);
+    let c = builder(&rx.url("/stuck"), Method::POST)
+        .request_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     let mut routes = Routes::new();
     routes.add_global(EventType::AuthFailure, Arc::new(webhook(c, memory())));
     let config = DispatcherConfig {
@@ -537,19 +541,19 @@ async fn content_type_follows_the_template_unless_header_map_sets_one() {
         ),
     ];
     for (what, template, header, expected) in cases {
-        let mut c = config(&rx.url("/ct"), Method::Post);
+        let mut c = builder(&rx.url("/ct"), Method::POST);
         if let Some(h) = header {
-            c.header_map.insert("Content-Type".into(), h.into());
+            c = c.header("Content-Type", h);
         }
+        let c = c.build().unwrap();
         let before = rx.request_count() as usize;
-        let h = WebhookHandler::new(c, Arc::new(template), memory(), transport()).unwrap();
-        assert!(
-            Instrumented::new(h)
-                .handle(&auth_failure("k"))
-                .await
-                .is_delivered(),
-            "{what}"
-        );
+        let h = Instrumented::new(WebhookHandler::new(
+            c,
+            Arc::new(template),
+            memory(),
+            transport(),
+        ));
+        assert!(h.handle(&auth_failure("k")).await.is_delivered(), "{what}");
         let req = rx.wait_for(before + 1, WAIT).await.pop().unwrap();
         let got: Vec<_> = req.headers.get_all("content-type").iter().collect();
         match expected {

@@ -2,40 +2,31 @@
 //! path or query of its URL (often a bearer secret). Alone in its test binary, so that no other
 //! test's threads share the tracing callsites it watches.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hookshot_cooldown::MemoryStore;
-use hookshot_event::{Event, EventMeta, EventType, KeyFailureMeta, Method, RetryPolicy, TargetUrl};
+use hookshot_event::{Event, EventMeta, EventType, KeyFailureMeta, TargetUrl};
 use hookshot_template::Template;
 use hookshot_testkit::receiver::{Receiver, Reply};
 use hookshot_transport::{HttpTransport, HttpTransportConfig};
-use hookshot_webhook::{Instrumented, Outcome, WebhookConfig, WebhookHandler};
+use hookshot_webhook::{Instrumented, Outcome, RetryPolicy, WebhookConfig, WebhookHandler};
 
 fn handler(url: &str) -> WebhookHandler {
-    let config = WebhookConfig {
-        id: None,
-        name: None,
-        method: Method::Post,
-        target_path: TargetUrl::parse(url).unwrap(),
-        template_path: None,
-        header_map: BTreeMap::new(),
-        event_timeout: 0,
-        request_timeout: None,
-        retry: RetryPolicy {
+    let config = WebhookConfig::builder(http::Method::POST, TargetUrl::parse(url).unwrap())
+        .retry(RetryPolicy {
             max_attempts: 2,
-            initial_backoff_ms: 1,
-            max_backoff_ms: 1,
-        },
-        signing_secret: None,
-    };
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+        })
+        .build()
+        .unwrap();
     WebhookHandler::new(
         config,
         Arc::new(Template::default_webhook()),
         Arc::new(MemoryStore::new()),
         Arc::new(HttpTransport::new(HttpTransportConfig::default()).unwrap()),
     )
-    .unwrap()
 }
 
 fn auth_failure() -> Event {

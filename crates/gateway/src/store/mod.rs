@@ -19,7 +19,7 @@ pub use redis::{RedisStorage, connect, connection_settings};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hookshot_event::{ConfigError, Location};
+use hookshot_config::{ConfigError, Location};
 
 use crate::session::Session;
 

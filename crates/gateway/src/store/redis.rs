@@ -66,7 +66,7 @@ fn err(e: hookshot_redis::Error) -> StoreError {
 /// a connection attempt and for any one command.
 pub fn connection_settings(storage: &StorageConfig) -> Settings {
     let timeout = Duration::from_secs(storage.timeout_secs.max(1));
-    Settings::new(storage.redis_url())
+    Settings::new(crate::config::redis_url(storage))
         .with_connect_timeout(timeout)
         .with_command_timeout(timeout)
 }

@@ -10,9 +10,9 @@ use std::sync::atomic::AtomicUsize;
 
 use hookshot_event::Event;
 
-use crate::{RenderError, Renderer};
 use crate::escape::Escaping;
 use crate::program::Program;
+use crate::{RenderError, Renderer};
 
 /// The syntax a template is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

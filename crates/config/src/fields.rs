@@ -1,14 +1,15 @@
 //! Field-by-field checking of JSON documents against serde types, so that every wrong field is
 //! reported (not only the first), each with its path, the value found and what is accepted.
 
-use hookshot_event::{ConfigError, ConfigErrors, Location, describe};
+use crate::error::{ConfigError, ConfigErrors, Location, describe};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Checks each field of `obj` (except those in `skip`) by deserialising `T` from a document that
 /// holds that field alone; `T` must be `#[serde(default)]`, so that an error can only come from
-/// that field. `at` builds the location of a field from its path.
-pub(crate) fn check_fields<T: DeserializeOwned>(
+/// that field. `at` builds the location of a field from its path (`prefix` and the field name).
+/// Each wrong field is added to `errors`: the value found, and what serde expected, in words.
+pub fn check_fields<T: DeserializeOwned>(
     obj: &Map<String, Value>,
     prefix: &str,
     skip: &[&str],

@@ -191,3 +191,44 @@ pub fn describe(value: &serde_json::Value) -> String {
         Value::Object(_) => "an object".into(),
     }
 }
+
+/// Parses JSON text; a syntax error names the file, line and column.
+pub fn parse_json(text: &str, file: &str) -> Result<serde_json::Value, ConfigError> {
+    serde_json::from_str(text).map_err(|e| {
+        let what = e.to_string();
+        let what = what
+            .rsplit_once(" at line ")
+            .map_or(what.as_str(), |(w, _)| w);
+        ConfigError::new(
+            Location::file(format!("{file}:{}:{}", e.line(), e.column())),
+            format!("malformed JSON ({what})"),
+            "expected a valid JSON document (check for a missing brace, bracket or comma near that line)",
+        )
+    })
+}
+
+/// What is wrong with one value, before it is placed: what was found and what is accepted.
+/// The file reader locates it by the field it read; the builder by the method it was given to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub(crate) found: String,
+    pub(crate) expected: String,
+}
+
+impl Problem {
+    pub(crate) fn new(found: impl Into<String>, expected: impl Into<String>) -> Problem {
+        Problem {
+            found: found.into(),
+            expected: expected.into(),
+        }
+    }
+
+    /// The error at `location`.
+    pub(crate) fn at(self, location: Location) -> ConfigError {
+        ConfigError {
+            location,
+            found: self.found,
+            expected: self.expected,
+        }
+    }
+}
