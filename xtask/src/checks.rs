@@ -18,6 +18,7 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
             "liquid",
             "redis",
             "md-5",
+            "hookshot-config",
             "hookshot-template",
             "hookshot-cooldown",
             "hookshot-transport",
@@ -28,6 +29,7 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
     (
         "hookshot-event",
         &[
+            "http",
             "tokio",
             "hyper",
             "liquid",

@@ -8,7 +8,7 @@
 //! Stages: [`ApiDefinition`] and its sections are the wire form (serde); [`parse`] checks a
 //! document field by field against it, then reads the values into an [`ApiConfig`].
 
-use hookshot_event::TargetUrl;
+use hookshot_core::TargetUrl;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

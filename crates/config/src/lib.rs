@@ -8,7 +8,7 @@
 //! - classic API definitions ([`api`]).
 //!
 //! Each format is declared once as serde types (its wire form), then read field by field into
-//! domain types that cannot be invalid: an `http::Method`, a [`TargetUrl`](hookshot_event::TargetUrl),
+//! domain types that cannot be invalid: an `http::Method`, a [`TargetUrl`](hookshot_core::TargetUrl),
 //! a built `HeaderMap`, `Duration`s, a parsed [`SigningKey`]. Every mistake is reported, not
 //! only the first, as a [`ConfigError`] that names the file, API, event, handler and field, what
 //! was found and what is accepted. Rust users build a [`WebhookConfig`] with

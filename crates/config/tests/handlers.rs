@@ -6,6 +6,7 @@ use std::time::Duration;
 use hookshot_config::{
     EventHandlers, HandlerConfig, Location, LogConfig, RetryPolicy, WebhookConfig, parse_json,
 };
+use hookshot_core::TargetUrl;
 use hookshot_event::EventType;
 use http::Method;
 use serde_json::json;
@@ -45,7 +46,7 @@ fn classic_api_definition() {
         ("https://h.example:8443/p/q?x=1&y=2", "/p/q?x=1&y=2"),
     ] {
         assert_eq!(
-            hookshot_event::TargetUrl::parse(url)
+            hookshot_core::TargetUrl::parse(url)
                 .unwrap()
                 .path_and_query(),
             request_target,
@@ -387,7 +388,6 @@ fn bad_inputs_get_exact_messages() {
 
 #[test]
 fn urls_are_shown_without_user_info_path_or_query() {
-    use hookshot_event::TargetUrl;
     for (url, shown) in [
         (
             "https://hooks.slack.com/services/T000/B000/XXXXSECRET",

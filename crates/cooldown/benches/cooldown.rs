@@ -28,7 +28,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use hookshot_cooldown::{Checksum, Claim, CooldownStore, MemoryStore, RedisConfig, RedisStore};
-use hookshot_event::TargetUrl;
+use hookshot_core::TargetUrl;
 use hookshot_testkit::bench::{Table, median_f64, per_sec, verdict};
 use md5::{Digest, Md5};
 

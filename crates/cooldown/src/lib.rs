@@ -29,7 +29,7 @@
 //! ```
 //! use std::time::Duration;
 //! use hookshot_cooldown::{Claim, MemoryStore, request_checksum};
-//! use hookshot_event::TargetUrl;
+//! use hookshot_core::TargetUrl;
 //!
 //! let url = TargetUrl::parse("http://127.0.0.1:16500/get").unwrap();
 //! let body = "{\"event\": \"QuotaExceeded\"}";

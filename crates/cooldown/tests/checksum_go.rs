@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use hookshot_event::TargetUrl;
+use hookshot_core::TargetUrl;
 use http::Method;
 use serde_json::Value;
 

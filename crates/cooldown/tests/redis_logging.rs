@@ -11,7 +11,7 @@ use hookshot_testkit::redis::RedisServer;
 const MINUTE: Duration = Duration::from_secs(60);
 
 fn unique(n: u64) -> Checksum {
-    let url = hookshot_event::TargetUrl::parse("http://hooks.example.com/logging").unwrap();
+    let url = hookshot_core::TargetUrl::parse("http://hooks.example.com/logging").unwrap();
     let body = format!("{{\"pid\":{},\"n\":{n}}}", std::process::id());
     hookshot_cooldown::request_checksum("POST", &url, body.as_bytes())
 }

@@ -37,6 +37,7 @@ mod cooldown;
 mod handler;
 mod render;
 mod sink;
+mod target_url;
 pub mod transport;
 
 pub use async_trait::async_trait;
@@ -44,9 +45,10 @@ pub use cooldown::{
     Checksum, Claim, ClaimStats, CooldownStore, ParseChecksumError, TYK_KEY_PREFIX,
 };
 pub use handler::{EventHandler, FailReason, Outcome, Pending, Step};
-pub use hookshot_event::{Event, EventType, TargetUrl};
+pub use hookshot_event::{Event, EventType};
 pub use render::{RenderError, Renderer};
 pub use sink::EventSink;
+pub use target_url::{TargetUrl, TargetUrlError};
 /// Why a [`Transport`] did not deliver a request ([`transport::Error`]).
 pub use transport::Error as TransportError;
 pub use transport::{Delivered, Transport, WebhookRequest, redacted};

@@ -1,5 +1,4 @@
-//! Hookshot's event model: the events an API gateway fires, their metadata, and the URL a webhook
-//! is sent to.
+//! Hookshot's event model: the events an API gateway fires and their metadata.
 //!
 //! Event names and metadata fields are Tyk's, so existing templates render unchanged (reading
 //! handler configuration is `hookshot-config`'s). The serde form of an [`Event`] (`Type`, `Meta`,
@@ -14,7 +13,6 @@ mod event_type;
 mod fields;
 mod meta;
 mod size;
-mod target_url;
 mod time;
 
 pub use event::{ApiRef, Event};
@@ -25,5 +23,4 @@ pub use meta::{
     MAX_KEY_BYTES, MAX_ORIGIN_BYTES, MAX_PATH_BYTES, MAX_REQUEST_HEAD_BYTES, TRUNCATED, TokenMeta,
     TriggerMeta, UpstreamOAuthMeta, VersionFailureMeta, truncate_field,
 };
-pub use target_url::{TargetUrl, TargetUrlError};
 pub use time::{Timestamp, TimestampError};

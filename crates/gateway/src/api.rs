@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use hookshot_config::api::ApiConfig;
 use hookshot_config::{ConfigError, ConfigErrors, EventHandlers, Location};
-use hookshot_event::{ApiRef, TargetUrl};
+use hookshot_core::TargetUrl;
+use hookshot_event::ApiRef;
 
 pub use hookshot_config::api::{ApiDefinition, AuthConfig, ProxyConfig};
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hookshot_config::{RetryPolicy, SigningKey, WebhookConfig, WebhookConfigBuilder};
 use hookshot_cooldown::{MemoryStore, RedisConfig, RedisStore};
-use hookshot_event::{Event, EventMeta, EventType, KeyFailureMeta, TargetUrl};
+use hookshot_core::TargetUrl;
+use hookshot_event::{Event, EventMeta, EventType, KeyFailureMeta};
 use hookshot_template::Template;
 use hookshot_testkit::receiver::{Receiver, Reply, TestCa};
 use hookshot_transport::{HttpTransport, HttpTransportConfig};

@@ -1,10 +1,10 @@
 //! From the wire form to checked values: each field is read where it is, and every mistake is
 //! recorded with its location (file, API, event, handler, field) instead of stopping the reading.
 
+use hookshot_core::TargetUrl;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hookshot_event::TargetUrl;
 use http::{HeaderMap, Method};
 use serde_json::Value;
 

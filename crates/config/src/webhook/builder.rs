@@ -1,9 +1,9 @@
 //! [`WebhookConfigBuilder`]: a [`WebhookConfig`] for Rust users, checked as the file reader
 //! checks one.
 
+use hookshot_core::TargetUrl;
 use std::time::Duration;
 
-use hookshot_event::TargetUrl;
 use http::{HeaderMap, Method};
 
 use super::validate;

@@ -5,9 +5,9 @@ mod builder;
 mod signing_key;
 pub(crate) mod validate;
 
+use hookshot_core::TargetUrl;
 use std::time::Duration;
 
-use hookshot_event::TargetUrl;
 use http::{HeaderMap, Method};
 
 pub use builder::WebhookConfigBuilder;

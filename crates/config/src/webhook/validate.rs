@@ -1,9 +1,9 @@
 //! The checks of a webhook's values, shared by the file reader and the builder, so that both
 //! refuse the same values with the same words.
 
+use hookshot_core::TargetUrl;
 use std::time::Duration;
 
-use hookshot_event::TargetUrl;
 use http::{HeaderName, HeaderValue, Method};
 
 use crate::error::Problem;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use hookshot_cooldown::{Checksum, Claim, CooldownStore};
-use hookshot_event::TargetUrl;
+use hookshot_core::TargetUrl;
 
 /// A store under test: how to make "nodes" that share its state, and how to look inside it.
 #[async_trait]
