@@ -31,7 +31,39 @@ pub fn docs() -> Result<()> {
 /// `cargo package` for every publishable crate: each holds what it needs (templates included)
 /// and builds from its package alone.
 pub fn package() -> Result<()> {
+    forget_packaged_sources()?;
     cargo(&["package", "--workspace", "--allow-dirty"], &[])
+}
+
+/// Cargo verifies a package against the workspace's other packages through a local registry
+/// whose sources it unpacks under `$CARGO_HOME/registry/src/` once per name and version, and
+/// reuses after: a second run would build against the first run's code. Removes those copies
+/// (only the workspace's own crates, `hookshot-*`), so every run verifies the code as it is.
+fn forget_packaged_sources() -> Result<()> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => std::path::PathBuf::from(home),
+        None => match std::env::var_os("HOME") {
+            Some(home) => Path::new(&home).join(".cargo"),
+            None => return Ok(()),
+        },
+    };
+    let Ok(registries) = std::fs::read_dir(home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    for registry in registries {
+        for unpacked in std::fs::read_dir(registry?.path())? {
+            let path = unpacked?.path();
+            if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("hookshot-"))
+            {
+                std::fs::remove_dir_all(&path)
+                    .with_context(|| format!("removing {}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Builds and runs the crate-level example of `hookshot-webhook` as a program of its own, outside

@@ -14,6 +14,34 @@
 //! was found and what is accepted. Rust users build a [`WebhookConfig`] with
 //! [`WebhookConfig::builder`], checked by the same rules.
 //!
+//! ```
+//! use std::time::Duration;
+//!
+//! use hookshot_config::{EventHandlers, HandlerConfig, Location, parse_json};
+//! use hookshot_event::EventType;
+//!
+//! let text = r#"{"api_id": "orders", "event_handlers": {"events": {"AuthFailure": [
+//!     {"handler_name": "eh_web_hook_handler",
+//!      "handler_meta": {"method": "post", "target_path": "https://hooks.example.com/in",
+//!                       "event_timeout": 60, "header_map": {"X-Team": "orders"}}}]}}}"#;
+//! let doc = parse_json(text, "apps/orders.json").unwrap();
+//! let at = Location::file("apps/orders.json").api("orders");
+//! let handlers = EventHandlers::from_definition(&doc, &at).unwrap();
+//! let [HandlerConfig::Webhook(webhook)] = handlers.for_event(&EventType::AuthFailure) else {
+//!     panic!("one webhook")
+//! };
+//! assert_eq!(webhook.method(), http::Method::POST);
+//! assert_eq!(webhook.cooldown(), Duration::from_secs(60));
+//! assert_eq!(webhook.headers()["x-team"], "orders");
+//!
+//! // Every mistake at once, each with where it is and what is accepted.
+//! let bad = text.replace("post", "FETCH").replace("https://", "ftp://");
+//! let errors = EventHandlers::from_definition(&parse_json(&bad, "apps/orders.json").unwrap(), &at)
+//!     .unwrap_err();
+//! assert_eq!(errors.0.len(), 2);
+//! assert!(errors.to_string().contains(r#"apps/orders.json, API "orders", event "AuthFailure""#));
+//! ```
+//!
 //! Architecture invariant: this crate knows Tyk's file formats and produces validated domain
 //! types; it reads no file, does no network I/O and knows no async runtime, HTTP client or
 //! server (the gateway reads the files and hands their text here). Of Hookshot's crates it

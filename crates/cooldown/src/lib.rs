@@ -28,8 +28,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use hookshot_cooldown::{Claim, MemoryStore, request_checksum};
-//! use hookshot_core::TargetUrl;
+//! use hookshot_cooldown::{Claim, MemoryStore, TargetUrl, request_checksum};
 //!
 //! let url = TargetUrl::parse("http://127.0.0.1:16500/get").unwrap();
 //! let body = "{\"event\": \"QuotaExceeded\"}";
@@ -87,6 +86,7 @@ pub use redis_store::{FailurePolicy, RedisConfig, RedisStore};
 
 #[cfg(feature = "mock")]
 pub use hookshot_core::MockCooldownStore;
+/// The seam, and the URL type a checksum is computed over.
 pub use hookshot_core::{
-    Checksum, Claim, ClaimStats, CooldownStore, ParseChecksumError, TYK_KEY_PREFIX,
+    Checksum, Claim, ClaimStats, CooldownStore, ParseChecksumError, TYK_KEY_PREFIX, TargetUrl,
 };

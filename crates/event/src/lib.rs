@@ -5,6 +5,20 @@
 //! `TimeStamp`, and the older `EventType`, `EventMetaData`) is what templates render; [`Fields`]
 //! reads the same fields by the same names, so a template engine needs no list of them.
 //!
+//! ```
+//! use hookshot_event::{Event, EventType, FieldValue, Fields};
+//!
+//! let event = Event::sample(&EventType::AuthFailure);
+//! let json = serde_json::to_value(&event).unwrap();
+//! assert_eq!(json["Type"], "AuthFailure");
+//! assert_eq!(json["EventMetaData"], json["Meta"]);
+//!
+//! // The same field, by the same name, without serialising.
+//! let Some(FieldValue::Record(meta)) = event.field("Meta") else { panic!("a record") };
+//! let Some(FieldValue::Str(path)) = meta.field("Path") else { panic!("a string") };
+//! assert_eq!(json["Meta"]["Path"], *path);
+//! ```
+//!
 //! Architecture invariant: this crate does no I/O and knows nothing of async runtimes, HTTP clients,
 //! templates, stores or configuration files; everything else in Hookshot depends on it.
 

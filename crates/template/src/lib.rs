@@ -1,7 +1,7 @@
 //! Webhook body templates for Hookshot.
 //!
 //! A [`Template`] is loaded from a file, a string or the shipped set, parsed once, and rendered
-//! many times against an [`Event`]. Its data is the event's serde form
+//! many times against an [`Event`](hookshot_event::Event). Its data is the event's serde form
 //! (`Type`, `Meta.*`, `TimeStamp`, the seed document's `EventType` and `EventMetaData.*`, and
 //! `API.ID` / `API.Name` / `API.OrgID`); a field the event lacks renders as nothing, so one template
 //! serves every event.

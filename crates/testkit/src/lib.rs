@@ -2,7 +2,7 @@
 //!
 //! - [`redis_url`]: the throwaway Redis that `cargo xtask test` / `ci` / `bench` started.
 //! - [`redis::RedisServer`]: a `redis-server` of a test's own, for tests that stop or pause Redis.
-//! - [`bench`]: the table every benchmark prints, a figure beside its same-run baseline.
+//! - [`bench`](mod@bench): the table every benchmark prints, a figure beside its same-run baseline.
 //! - [`logs`]: the log lines a test captures on its thread.
 //! - [`receiver`]: a real HTTP(S) receiver on loopback that records requests and answers as
 //!   scripted, and the test CA its TLS certificates come from.

@@ -10,6 +10,30 @@
 //! The seam itself ([`Transport`], [`WebhookRequest`], [`Delivered`], [`Error`]) is declared in
 //! `hookshot-core` and re-exported here; a transport of your own needs only that crate.
 //!
+//! ```
+//! use std::time::Duration;
+//!
+//! use hookshot_transport::{HttpTransport, HttpTransportConfig, Transport, WebhookRequest};
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let transport = HttpTransport::new(HttpTransportConfig::default()).unwrap();
+//!     // A port nobody listens on: the port of a listener just closed.
+//!     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+//!     let request = WebhookRequest {
+//!         method: http::Method::POST,
+//!         url: format!("http://127.0.0.1:{port}/hooks/s3cret").parse().unwrap(),
+//!         headers: http::HeaderMap::new(),
+//!         body: r#"{"event": "AuthFailure"}"#.into(),
+//!         timeout: Some(Duration::from_secs(5)),
+//!     };
+//!     let error = transport.send(request).await.unwrap_err();
+//!     assert!(error.is_connect() && error.is_retryable());
+//!     // The message names the receiver, never the URL's path (often its secret).
+//!     assert!(!error.to_string().contains("s3cret"), "{error}");
+//! }
+//! ```
+//!
 //! Architecture invariant: this crate knows HTTP and TLS and implements the transport seam; it
 //! knows nothing of templates, stores, handlers or the gateway.
 

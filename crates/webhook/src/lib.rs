@@ -1,14 +1,75 @@
 //! Hookshot's webhook engine: an event goes in, a rendered, de-duplicated HTTP request comes out.
 //!
 //! - [`WebhookHandler`] composes a [`Renderer`], a [`CooldownStore`] and a [`Transport`] through
-//!   their traits, so a Rust user can bring their own store or transport. For one event it renders
-//!   the body, builds the request (method, URL, `User-Agent`, `Content-Type`, `headers`), computes
-//!   Tyk's checksum, claims it for the cool-down, signs it (Standard Webhooks, opt-in) and sends it,
-//!   retrying with backoff and jitter when configured.
+//!   their traits (declared in `hookshot-core` and re-exported here), so a Rust user can bring
+//!   their own store, renderer or transport. For one event it renders the body, computes Tyk's
+//!   checksum and claims it for the cool-down; only a won claim goes on to build the request
+//!   (method, URL, `User-Agent`, `Content-Type`, headers, message id), sign it (Standard Webhooks,
+//!   opt-in) and send it, retrying with backoff and jitter when configured.
+//! - [`Instrumented`] drives a handler to the end for a program without a dispatcher, counting what
+//!   became of each event; a dispatcher counts per [`Registration`].
 //! - [`LogHandler`] is Tyk's `eh_log_handler`.
 //! - [`Dispatcher`] implements [`EventSink`]: `fire` returns at once; a bounded queue and bounded
 //!   concurrency deliver in the background, with the retries waiting and the bytes held bounded
 //!   too ([`DispatcherConfig`]); [`Routes`] says which handlers get which events.
+//!
+//! With default features off, the crate needs no HTTP client, TLS, liquid or Redis: a program
+//! brings its own transport and renderer (here, an outbox and a one-line body) and takes the
+//! memory store of `hookshot-cooldown`. The second identical event within the cool-down is
+//! suppressed, and the counters show both:
+//!
+//! ```rust
+//! use std::sync::{Arc, Mutex};
+//! use std::time::Duration;
+//!
+//! use hookshot_cooldown::MemoryStore;
+//! use hookshot_webhook::{
+//!     Delivered, Event, EventType, Instrumented, Outcome, RenderError, Renderer, Transport,
+//!     TransportError, WebhookConfig, WebhookHandler, WebhookRequest, async_trait, http,
+//! };
+//!
+//! /// Keeps requests instead of sending them, as a queue or a message bus would take them.
+//! #[derive(Default)]
+//! struct Outbox(Mutex<Vec<WebhookRequest>>);
+//!
+//! #[async_trait]
+//! impl Transport for Outbox {
+//!     async fn send(&self, request: WebhookRequest) -> Result<Delivered, TransportError> {
+//!         self.0.lock().unwrap().push(request);
+//!         Ok(Delivered { status: http::StatusCode::ACCEPTED })
+//!     }
+//! }
+//!
+//! struct EventName;
+//!
+//! impl Renderer for EventName {
+//!     fn render(&self, event: &Event) -> Result<String, RenderError> {
+//!         Ok(format!(r#"{{"event": "{}"}}"#, event.event_type))
+//!     }
+//!     fn content_type(&self) -> Option<&'static str> {
+//!         Some("application/json")
+//!     }
+//! }
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let config = WebhookConfig::builder(http::Method::POST, "https://hooks.example.com/in".parse()?)
+//!         .cooldown(Duration::from_secs(60))
+//!         .build()?;
+//!     let (outbox, store) = (Arc::new(Outbox::default()), Arc::new(MemoryStore::new()));
+//!     let webhook = WebhookHandler::new(config, Arc::new(EventName), store, outbox.clone());
+//!     let handler = Instrumented::new(webhook);
+//!
+//!     let event = Event::sample(&EventType::AuthFailure);
+//!     assert!(handler.handle(&event).await.is_delivered());
+//!     assert_eq!(handler.handle(&event).await, Outcome::Suppressed);
+//!
+//!     let counted = handler.metrics().snapshot();
+//!     assert_eq!((counted.delivered, counted.suppressed), (1, 1));
+//!     assert_eq!(outbox.0.lock().unwrap()[0].body, r#"{"event": "AuthFailure"}"#);
+//!     Ok(())
+//! }
+//! ```
 //!
 //! Architecture invariant: this crate sees stores, renderers and transports only through their traits;
 //! it knows nothing of Redis, of configuration files or of the gateway's HTTP server.
