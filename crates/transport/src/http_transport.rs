@@ -54,7 +54,7 @@ impl HttpTransport {
     /// A transport with `config`'s timeouts, pool and roots.
     ///
     /// # Errors
-    /// [`Error::Config`] when the extra CA file cannot be read or holds no usable certificate.
+    /// [`Error::Setup`] when the extra CA file cannot be read or holds no usable certificate.
     pub fn new(config: HttpTransportConfig) -> Result<HttpTransport> {
         let tls = crate::tls::client_config(config.extra_ca_file.as_deref())?;
         let mut http = HttpConnector::new();

@@ -49,5 +49,5 @@ pub use crate::tls::client_config as tls_client_config;
 #[cfg(feature = "mock")]
 pub use hookshot_core::MockTransport;
 pub use hookshot_core::transport::{
-    ConfigError, Delivered, Error, Result, SendError, SendKind, Transport, WebhookRequest, redacted,
+    Delivered, Error, Result, SendError, SendKind, SetupError, Transport, WebhookRequest, redacted,
 };

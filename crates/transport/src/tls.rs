@@ -37,7 +37,7 @@ fn base_roots() -> &'static RootCertStore {
 fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<()> {
     let shown = path.display();
     let pem = std::fs::read(path).map_err(|e| {
-        Error::config(
+        Error::setup(
             format!("extra CA file {shown}: cannot be read: {e}"),
             Some(Box::new(e)),
         )
@@ -45,7 +45,7 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<()> {
     let mut count = 0;
     for (i, cert) in CertificateDer::pem_slice_iter(&pem).enumerate() {
         let cert = cert.map_err(|e| {
-            Error::config(
+            Error::setup(
                 format!(
                     "extra CA file {shown}: certificate #{} is not valid PEM: {e}",
                     i + 1
@@ -54,7 +54,7 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<()> {
             )
         })?;
         roots.add(cert).map_err(|e| {
-            Error::config(
+            Error::setup(
                 format!(
                     "extra CA file {shown}: certificate #{} cannot be used as a CA: {e}",
                     i + 1
@@ -65,7 +65,7 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<()> {
         count += 1;
     }
     if count == 0 {
-        return Err(Error::config(
+        return Err(Error::setup(
             format!(
                 "extra CA file {shown}: holds no certificate (expected PEM blocks starting with -----BEGIN CERTIFICATE-----)"
             ),
@@ -81,7 +81,7 @@ fn add_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<()> {
 /// any other HTTPS client of the same process that must trust the same servers.
 ///
 /// # Errors
-/// [`Error::Config`] when the extra CA file cannot be read or holds no usable certificate.
+/// [`Error::Setup`] when the extra CA file cannot be read or holds no usable certificate.
 pub fn client_config(extra_ca_file: Option<&Path>) -> Result<rustls::ClientConfig> {
     let mut roots = base_roots().clone();
     if let Some(path) = extra_ca_file {
@@ -90,7 +90,7 @@ pub fn client_config(extra_ca_file: Option<&Path>) -> Result<rustls::ClientConfi
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::config(format!("TLS protocol versions: {e}"), Some(Box::new(e))))?
+        .map_err(|e| Error::setup(format!("TLS protocol versions: {e}"), Some(Box::new(e))))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(config)
@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn missing_file_names_the_file() {
         let err = client_config(Some(Path::new("/nonexistent/ca.pem"))).unwrap_err();
-        assert!(err.is_config());
+        assert!(err.is_setup());
         let msg = err.to_string();
         assert!(msg.contains("/nonexistent/ca.pem"), "{msg}");
         assert!(msg.contains("cannot be read"), "{msg}");

@@ -422,7 +422,7 @@ async fn a_missing_ca_file_is_a_config_error_naming_it() {
         ..HttpTransportConfig::default()
     })
     .unwrap_err();
-    assert!(err.is_config(), "{err}");
+    assert!(err.is_setup(), "{err}");
     assert!(!err.is_retryable());
     let msg = err.to_string();
     assert!(

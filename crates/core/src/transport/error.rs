@@ -8,7 +8,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
-/// An underlying error kept as a [`SendError`]'s or [`ConfigError`]'s source.
+/// An underlying error kept as a [`SendError`]'s or [`SetupError`]'s source.
 pub type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// A request was not delivered, or a transport could not be set up.
@@ -29,9 +29,9 @@ pub enum Error {
     /// ran out, the connection broke, or the request could not be sent at all.
     #[error(transparent)]
     Send(SendError),
-    /// The transport's configuration cannot be used (for example an unreadable extra CA file).
+    /// The transport cannot be set up as configured (for example an unreadable extra CA file).
     #[error(transparent)]
-    Config(ConfigError),
+    Setup(SetupError),
 }
 
 /// Why a request got no answer; ask it through [`Error`]'s methods.
@@ -73,20 +73,20 @@ impl StdError for SendError {
     }
 }
 
-/// A transport configuration that cannot be used; the message names the setting and the file.
+/// A transport that cannot be set up as configured; the message names the setting and the file.
 #[derive(Debug)]
-pub struct ConfigError {
+pub struct SetupError {
     message: String,
     source: Option<BoxError>,
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for SetupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
     }
 }
 
-impl StdError for ConfigError {
+impl StdError for SetupError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.source
             .as_deref()
@@ -174,8 +174,8 @@ impl Error {
     }
 
     /// A transport that cannot be set up: `message` names the setting and the file.
-    pub fn config(message: String, source: Option<BoxError>) -> Error {
-        Error::Config(ConfigError { message, source })
+    pub fn setup(message: String, source: Option<BoxError>) -> Error {
+        Error::Setup(SetupError { message, source })
     }
 
     fn send_kind(&self) -> Option<SendKind> {
@@ -229,8 +229,8 @@ impl Error {
     }
 
     /// Whether the transport's configuration is at fault (it never comes from sending).
-    pub fn is_config(&self) -> bool {
-        matches!(self, Error::Config(_))
+    pub fn is_setup(&self) -> bool {
+        matches!(self, Error::Setup(_))
     }
 
     /// Whether trying again later may succeed: connect errors, timeouts, a connection that broke,
@@ -241,7 +241,7 @@ impl Error {
                 *status == http::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
             }
             Error::Send(e) => e.kind != SendKind::InvalidRequest,
-            Error::Config(_) => false,
+            Error::Setup(_) => false,
         }
     }
 }
@@ -278,7 +278,7 @@ mod tests {
             (Error::timeout("http://x/y", Duration::from_secs(30)), true),
             (Error::connection_lost("http://x/y", "closed"), true),
             (Error::invalid_request("relative URL"), false),
-            (Error::config("bad".into(), None), false),
+            (Error::setup("bad".into(), None), false),
         ];
         for (err, want) in cases {
             assert_eq!(err.is_retryable(), want, "{err}");
@@ -298,7 +298,7 @@ mod tests {
         assert_eq!(e.status(), Some(StatusCode::FOUND));
         let e = status(503, Some(Duration::from_secs(7)));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
-        assert!(Error::config("x".into(), None).is_config());
+        assert!(Error::setup("x".into(), None).is_setup());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 mod error;
 
-pub use error::{BoxError, ConfigError, Error, Result, SendError, SendKind};
+pub use error::{BoxError, Error, Result, SendError, SendKind, SetupError};
 
 use std::time::Duration;
 
