@@ -122,37 +122,45 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
 /// renderer).
 const NO_FEATURES: &[(&str, &[&str])] = &[
     ("hookshot-cooldown", &["redis", "tokio"]),
-    (
-        "hookshot-webhook",
-        &[
-            "hyper",
-            "hyper-util",
-            "rustls",
-            "liquid",
-            "redis",
-            "hookshot-template",
-            "hookshot-transport",
-        ],
-    ),
+    ("hookshot-webhook", WEBHOOK_WITHOUT_DEFAULTS),
+];
+
+/// What `hookshot-webhook` without default features must not pull in: a user brings their own
+/// transport and renderer.
+pub(crate) const WEBHOOK_WITHOUT_DEFAULTS: &[&str] = &[
+    "hyper",
+    "hyper-util",
+    "rustls",
+    "liquid",
+    "redis",
+    "hookshot-template",
+    "hookshot-transport",
 ];
 
 fn tree(pkg: &str, all_features: bool) -> Result<Vec<String>> {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args([
-        "tree", "-p", pkg, "-e", "normal", "--prefix", "none", "--format", "{p}",
-    ]);
-    if all_features {
-        cmd.arg("--all-features");
+    let features = if all_features {
+        "--all-features"
     } else {
-        cmd.arg("--no-default-features");
-    }
-    let out = cmd
-        .current_dir(root())
+        "--no-default-features"
+    };
+    normal_dependencies(&root(), &["-p", pkg, features])
+}
+
+/// The package names in `cargo tree -e normal ARGS` run in `dir`, the root package first.
+pub(crate) fn normal_dependencies(dir: &std::path::Path, args: &[&str]) -> Result<Vec<String>> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "tree", "-e", "normal", "--prefix", "none", "--format", "{p}",
+        ])
+        .args(args)
+        .current_dir(dir)
         .output()
         .context("running cargo tree")?;
     if !out.status.success() {
         bail!(
-            "cargo tree -p {pkg} failed: {}",
+            "cargo tree {} in {} failed: {}",
+            args.join(" "),
+            dir.display(),
             String::from_utf8_lossy(&out.stderr)
         );
     }

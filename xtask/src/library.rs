@@ -3,22 +3,13 @@
 //! outside this workspace, without the HTTP client, TLS, liquid or Redis in its tree.
 
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
 use crate::{cargo, root};
 
 /// What the outside program's tree must not hold: it brings its own transport and renderer.
-const OUTSIDE_FORBIDDEN: &[&str] = &[
-    "hyper",
-    "hyper-util",
-    "rustls",
-    "liquid",
-    "redis",
-    "hookshot-template",
-    "hookshot-transport",
-];
+const OUTSIDE_FORBIDDEN: &[&str] = crate::checks::WEBHOOK_WITHOUT_DEFAULTS;
 
 /// `cargo doc` for every crate, rustdoc warnings (broken links included) denied.
 pub fn docs() -> Result<()> {
@@ -110,7 +101,7 @@ tokio = {{ version = "1", features = ["macros", "rt"] }}
         &["run", "--quiet", "--manifest-path", manifest],
         &[("CARGO_TARGET_DIR", &target)],
     )?;
-    let tree = tree(&dir)?;
+    let tree = crate::checks::normal_dependencies(&dir, &[])?;
     let found: Vec<&str> = OUTSIDE_FORBIDDEN
         .iter()
         .copied()
@@ -147,26 +138,6 @@ fn crate_example(lib: &str) -> Option<String> {
         })
         .collect();
     Some(body.join("\n") + "\n")
-}
-
-fn tree(dir: &Path) -> Result<Vec<String>> {
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "tree", "-e", "normal", "--prefix", "none", "--format", "{p}",
-        ])
-        .current_dir(dir)
-        .output()
-        .context("running cargo tree")?;
-    if !out.status.success() {
-        bail!(
-            "cargo tree of the outside program failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect())
 }
 
 #[cfg(test)]
