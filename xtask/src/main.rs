@@ -2,8 +2,10 @@
 //!
 //! - `ci`: formatting, clippy (warnings denied, with and without features), the layering, tidy and
 //!   library checks, and every test of the workspace against a throwaway Redis.
-//! - `test [ARGS]`: `cargo test --workspace --all-features ARGS` against a throwaway Redis.
-//! - `bench [ARGS]`: every benchmark (`cargo bench`), against a throwaway Redis.
+//! - `test [ARGS]`: `cargo test --workspace --all-features ARGS` against a throwaway Redis
+//!   (without `--workspace` when ARGS name a package with `-p`).
+//! - `bench [ARGS]`: every benchmark (`cargo bench`), against a throwaway Redis; `-p CRATE` runs
+//!   that crate's alone.
 //! - `layers`, `tidy`: the checks alone.
 //! - `library`: the crates as another project takes them: `cargo doc` with warnings denied,
 //!   `cargo package --workspace`, and the webhook crate's example built and run as a program
@@ -147,16 +149,31 @@ fn test(extra: &[String]) -> Result<()> {
     let redis = redis::RedisServer::start()?;
     let url = redis.url();
     let bin = redis.binary().to_string();
-    let mut args = vec!["test", "--workspace", "--all-features"];
+    let mut args = vec!["test"];
+    args.extend(scope(extra));
     args.extend(extra.iter().map(String::as_str));
     cargo(&args, &[("REDIS_URL", &url), ("REDIS_SERVER_BIN", &bin)])
+}
+
+/// `--workspace --all-features`, or only `--all-features` when the arguments name packages
+/// (`-p`, `--package`), so that `cargo xtask bench -p hookshot-webhook` runs that crate's alone.
+fn scope(extra: &[String]) -> &'static [&'static str] {
+    let names_packages = extra
+        .iter()
+        .any(|a| a == "-p" || a == "--package" || a.starts_with("--package="));
+    if names_packages {
+        &["--all-features"]
+    } else {
+        &["--workspace", "--all-features"]
+    }
 }
 
 fn bench(extra: &[String]) -> Result<()> {
     let redis = redis::RedisServer::start()?;
     let url = redis.url();
     let bin = redis.binary().to_string();
-    let mut args = vec!["bench", "--workspace", "--all-features"];
+    let mut args = vec!["bench"];
+    args.extend(scope(extra));
     args.extend(extra.iter().map(String::as_str));
     cargo(&args, &[("REDIS_URL", &url), ("REDIS_SERVER_BIN", &bin)])
 }
