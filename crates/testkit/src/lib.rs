@@ -4,13 +4,15 @@
 //! - [`redis::RedisServer`]: a `redis-server` of a test's own, for tests that stop or pause Redis.
 //! - [`bench`](mod@bench): the table every benchmark prints, a figure beside its same-run baseline.
 //! - [`logs`]: the log lines a test captures on its thread.
+//! - [`events::RecordingSink`]: an event sink that keeps what is fired into it, for in-process tests.
 //! - [`receiver`]: a real HTTP(S) receiver on loopback that records requests and answers as
 //!   scripted, and the test CA its TLS certificates come from.
 //!
-//! Architecture invariant: used only by tests and benchmarks (as a dev-dependency); it knows nothing
-//! of Hookshot's crates, so every crate can use it.
+//! Architecture invariant: used only by tests and benchmarks (as a dev-dependency); of Hookshot's
+//! crates it knows only the seams (`hookshot-core`), so every crate above them can use it.
 
 pub mod bench;
+pub mod events;
 pub mod logs;
 pub mod receiver;
 pub mod redis;
