@@ -23,13 +23,14 @@ pub fn docs() -> Result<()> {
 /// and builds from its package alone.
 pub fn package() -> Result<()> {
     forget_packaged_sources()?;
+    forget_packaged_builds()?;
     cargo(&["package", "--workspace", "--allow-dirty"], &[])
 }
 
 /// Cargo verifies a package against the workspace's other packages through a local registry
 /// whose sources it unpacks under `$CARGO_HOME/registry/src/` once per name and version, and
-/// reuses after: a second run would build against the first run's code. Removes those copies
-/// (only the workspace's own crates, `hookshot-*`), so every run verifies the code as it is.
+/// reuses after: a second run would build against the first run's code. Removes those copies, so
+/// every run verifies the code as it is.
 fn forget_packaged_sources() -> Result<()> {
     let home = match std::env::var_os("CARGO_HOME") {
         Some(home) => std::path::PathBuf::from(home),
@@ -42,16 +43,34 @@ fn forget_packaged_sources() -> Result<()> {
         return Ok(());
     };
     for registry in registries {
-        for unpacked in std::fs::read_dir(registry?.path())? {
-            let path = unpacked?.path();
-            if path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("hookshot-"))
-            {
-                std::fs::remove_dir_all(&path)
-                    .with_context(|| format!("removing {}", path.display()))?;
-            }
+        remove_workspace_entries(&registry?.path())?;
+    }
+    Ok(())
+}
+
+/// Cargo also takes a registry package of a given name and version to be unchanging, so what it
+/// built of the previous run's packages would be linked again. Removes the build fingerprints of
+/// the workspace's crates, so cargo builds them anew from the packages it verifies (and, after,
+/// from the workspace, as a change to them would anyway).
+fn forget_packaged_builds() -> Result<()> {
+    remove_workspace_entries(&root().join("target").join("debug").join(".fingerprint"))
+}
+
+/// Removes what `dir` holds of the workspace's own crates (entries named `hookshot-*`); nothing
+/// when `dir` does not exist.
+fn remove_workspace_entries(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("hookshot-"))
+        {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| format!("removing {}", path.display()))?;
         }
     }
     Ok(())
