@@ -58,12 +58,7 @@ impl TargetUrl {
     /// The URL as logs, metrics and errors show it: `scheme://host[:port]`, without user-info,
     /// path or query (the port only when the URL names one; IPv6 hosts in brackets).
     pub fn redacted(&self) -> String {
-        let scheme = self.uri.scheme_str().unwrap_or("http");
-        let host = self.uri.host().unwrap_or_default();
-        match self.uri.port_u16() {
-            Some(port) => format!("{scheme}://{host}:{port}"),
-            None => format!("{scheme}://{host}"),
-        }
+        crate::transport::redacted(&self.uri)
     }
 
     /// The user-info of the URL (`user:password` before `@`), when it has one.

@@ -193,7 +193,8 @@ impl CooldownStore for MemoryStore {
 mod tests {
     use super::*;
 
-    fn checksum(n: u64) -> Checksum {
+    /// A distinct checksum for each `n` (the shard tables' tests use it too).
+    pub(super) fn checksum(n: u64) -> Checksum {
         let mut b = [0u8; 16];
         b[..8].copy_from_slice(&n.to_le_bytes());
         b[8..].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());

@@ -228,13 +228,7 @@ impl Table {
 mod tests {
     use super::*;
     use crate::Checksum;
-
-    fn checksum(n: u64) -> Checksum {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&n.to_le_bytes());
-        b[8..].copy_from_slice(&n.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_le_bytes());
-        Checksum(b)
-    }
+    use crate::memory::tests::checksum;
 
     /// Drives a table directly with a fake clock.
     fn table_with(n: u64, now: u64, expires: u64, h: Hasher) -> Table {

@@ -41,8 +41,8 @@ impl std::fmt::Debug for WebhookRequest {
 }
 
 /// A URL as errors and logs show it: `scheme://host[:port]`, never user-info, path or query (a
-/// webhook's path or query is often its secret). [`TargetUrl::redacted`](crate::TargetUrl::redacted)
-/// shows a configured URL the same way.
+/// webhook's path or query is often its secret); [`TargetUrl::redacted`](crate::TargetUrl::redacted)
+/// is this of a configured URL.
 pub fn redacted(url: &http::Uri) -> String {
     let host = url.host().unwrap_or_default();
     let scheme = url.scheme_str().unwrap_or("http");
